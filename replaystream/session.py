@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import inspect
@@ -20,6 +21,7 @@ from . import transport
 from .cassette import Cassette, Interaction, Request, Response
 from .errors import CassetteExhaustedError, CassetteMissError, ReplayStreamError
 from .matching import MatchConfig, MatchIndex, closest
+from .network import block_network
 from .player import Pacing, parse_pacing
 from .providers import detect
 from .recorder import StreamRecorder
@@ -50,7 +52,7 @@ class Session:
 
     def __init__(self, path: str | Path, mode: Mode = "none", *, match: MatchConfig | None = None,
                  pacing: Pacing | str = "instant", scrub: Scrubber | None = None,
-                 allow_repeats: bool = False) -> None:
+                 allow_repeats: bool = False, offline: bool | None = None) -> None:
         if mode not in MODES:
             raise ReplayStreamError(f"unknown record mode {mode!r}: use one of {', '.join(MODES)}")
         self.path = Path(path)
@@ -59,6 +61,9 @@ class Session:
         self.pacing = parse_pacing(pacing)
         self.scrubber = scrub or Scrubber()
         self.allow_repeats = allow_repeats
+        # Offline by default when nothing may be recorded: other HTTP stacks are blocked too.
+        self.offline = (mode == "none") if offline is None else offline
+        self._exits = contextlib.ExitStack()
         self.existed = self.path.exists()
         # A damaged cassette raises here, in every mode: it is never treated as empty.
         self.cassette = Cassette.load(self.path) if self.existed else Cassette(path=self.path)
@@ -123,6 +128,8 @@ class Session:
     # -- lifecycle ------------------------------------------------------------------
     def start(self) -> contextvars.Token[Session | None]:
         self.open = True
+        if self.offline:
+            self._exits.enter_context(block_network())
         transport.install(active_session)
         with _stack_lock:
             _stack.append(self)
@@ -144,6 +151,7 @@ class Session:
                 except ValueError:  # exited in another context (e.g. an async generator's)
                     _current.set(None)
             transport.uninstall()
+            self._exits.close()
         if self.new and not failed:
             self.cassette.interactions = self.cassette.interactions + self.new
             self.cassette.meta.setdefault("format", "replaystream cassette v1: see docs/cassette-format.md")
@@ -196,14 +204,15 @@ class CassetteContext:
 
 def use_cassette(path: str | Path, *, mode: Mode = "none", match: MatchConfig | None = None,
                  pacing: Pacing | str = "instant", scrub: Scrubber | None = None,
-                 allow_repeats: bool = False) -> CassetteContext:
+                 allow_repeats: bool = False, offline: bool | None = None) -> CassetteContext:
     """Record or replay every httpx / httpx2 request made inside the block.
 
     ``mode``: ``none`` (default; offline, a miss is an error), ``once`` (record if the
     file does not exist, else replay), ``new_episodes`` (replay hits, record misses),
     ``all`` (record everything, replay nothing), ``rewrite`` (start afresh, record).
     ``pacing``: ``instant``, ``recorded`` or a speed factor. Usable as ``with``,
-    ``async with`` and as a decorator of sync and ``async def`` functions.
+    ``async with`` and as a decorator of sync and ``async def`` functions. ``offline``
+    (default: on in ``none`` mode) blocks non-loopback sockets and DNS in the block.
     """
     return CassetteContext(path, mode=mode, match=match, pacing=pacing, scrub=scrub,
-                           allow_repeats=allow_repeats)
+                           allow_repeats=allow_repeats, offline=offline)
