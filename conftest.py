@@ -1,0 +1,9 @@
+"""Repository-level pytest configuration: the plugin itself loads through its entry point."""
+
+from __future__ import annotations
+
+import os
+
+# Tests run offline with fake keys; never let a developer's real keys reach a cassette.
+for _name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
+    os.environ.pop(_name, None)
