@@ -13,18 +13,24 @@ from .errors import (
     ReplayStreamError,
     StrictMismatchError,
 )
+from .matching import MatchConfig
+from .network import block_network
+from .scrub import Scrubber
+from .session import CassetteContext, Session, use_cassette
 from .sse import SSEEvent, SSEFramer, parse_event, split_events
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Cassette",
+    "CassetteContext",
     "CassetteError",
     "CassetteExhaustedError",
     "CassetteMissError",
     "CassetteVersionError",
     "Event",
     "Interaction",
+    "MatchConfig",
     "NetworkBlockedError",
     "Record",
     "RecordingError",
@@ -32,8 +38,12 @@ __all__ = [
     "Request",
     "Response",
     "SSEEvent",
+    "Scrubber",
+    "Session",
     "SSEFramer",
     "StrictMismatchError",
+    "block_network",
     "parse_event",
     "split_events",
+    "use_cassette",
 ]

@@ -12,7 +12,7 @@ import contextvars
 import functools
 import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
@@ -52,7 +52,8 @@ class Session:
 
     def __init__(self, path: str | Path, mode: Mode = "none", *, match: MatchConfig | None = None,
                  pacing: Pacing | str = "instant", scrub: Scrubber | None = None,
-                 allow_repeats: bool = False, offline: bool | None = None) -> None:
+                 allow_repeats: bool = False, offline: bool | None = None,
+                 extra: Sequence[str | Path] = ()) -> None:
         if mode not in MODES:
             raise ReplayStreamError(f"unknown record mode {mode!r}: use one of {', '.join(MODES)}")
         self.path = Path(path)
@@ -71,7 +72,10 @@ class Session:
             self.cassette = Cassette(records=self.cassette.records, meta=self.cassette.meta, path=self.path)
         self.can_replay = mode in ("none", "once", "new_episodes")
         self.can_record = mode in ("new_episodes", "all", "rewrite") or (mode == "once" and not self.existed)
-        self.index = MatchIndex(self.cassette.interactions, self.match)
+        # Extra cassettes are read-only sources: replayed from, never written.
+        self.extra = [Cassette.load(p) for p in extra]
+        replayable = self.cassette.interactions + [i for c in self.extra for i in c.interactions]
+        self.index = MatchIndex(replayable, self.match)
         self.new: list[Interaction] = []
         self.misses: list[CassetteMissError] = []
         self.open = False
@@ -112,13 +116,13 @@ class Session:
                 "  The code under test sent it more often than when it was recorded. Record again with "
                 "mode='all' (pytest: --replay-mode=all), or pass allow_repeats=True.")
         lines = [f"{request.method} {request.target}: no recorded response in {where}."]
-        near = closest(request, self.cassette.interactions, self.match)
+        near = closest(request, self.index.interactions, self.match)
         if near is None:
             lines.append("  The cassette has no interactions." if self.existed else "  The cassette does not exist.")
         else:
             n, diff = near
-            lines.append(f"  Closest recorded request: interaction {n} "
-                         f"({self.cassette.interactions[n].request.method} {self.cassette.interactions[n].request.target}).")
+            rq = self.index.interactions[n].request
+            lines.append(f"  Closest recorded request: interaction {n} ({rq.method} {rq.target}).")
             lines.append("  Difference (- recorded, + this request):")
             lines += ["    " + line for line in diff.splitlines()]
         lines.append("  To record it: run once with mode='new_episodes' (pytest: --replay-mode=new_episodes) "
@@ -158,8 +162,10 @@ class Session:
             self.cassette.save(self.path)
 
     def unused(self) -> list[int]:
-        """Indexes of recorded interactions this session did not replay."""
-        return self.index.unused() if self.can_replay else []
+        """Indexes of this cassette's recorded interactions that were not replayed."""
+        if not self.can_replay:
+            return []
+        return [n for n in self.index.unused() if n < len(self.cassette.interactions)]
 
 
 class CassetteContext:
@@ -204,7 +210,8 @@ class CassetteContext:
 
 def use_cassette(path: str | Path, *, mode: Mode = "none", match: MatchConfig | None = None,
                  pacing: Pacing | str = "instant", scrub: Scrubber | None = None,
-                 allow_repeats: bool = False, offline: bool | None = None) -> CassetteContext:
+                 allow_repeats: bool = False, offline: bool | None = None,
+                 extra: Sequence[str | Path] = ()) -> CassetteContext:
     """Record or replay every httpx / httpx2 request made inside the block.
 
     ``mode``: ``none`` (default; offline, a miss is an error), ``once`` (record if the
@@ -213,6 +220,7 @@ def use_cassette(path: str | Path, *, mode: Mode = "none", match: MatchConfig | 
     ``pacing``: ``instant``, ``recorded`` or a speed factor. Usable as ``with``,
     ``async with`` and as a decorator of sync and ``async def`` functions. ``offline``
     (default: on in ``none`` mode) blocks non-loopback sockets and DNS in the block.
+    ``extra`` names more cassettes to replay from (read-only).
     """
     return CassetteContext(path, mode=mode, match=match, pacing=pacing, scrub=scrub,
-                           allow_repeats=allow_repeats, offline=offline)
+                           allow_repeats=allow_repeats, offline=offline, extra=extra)
