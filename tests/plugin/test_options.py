@@ -1,0 +1,134 @@
+"""Options, ini, marker and fixture precedence: command line > marker > replay_config > ini > default."""
+
+import pytest
+
+PROBE = """
+import pytest
+
+@pytest.fixture
+def replay_config():
+    return {FIXTURE}
+
+{MARK}
+def test_probe(replay_cassette):
+    print("MODE=" + replay_cassette.mode, "PACING=" + repr(replay_cassette.pacing),
+          "OFFLINE=" + str(replay_cassette.offline), "PATH=" + str(replay_cassette.path))
+"""
+
+
+def run(pytester: pytest.Pytester, *args: str, mark: str = "", fixture: str = "{}", ini: str = "") -> str:
+    pytester.makepyfile(test_probe=PROBE.replace("{MARK}", mark).replace("{FIXTURE}", fixture))
+    if ini:
+        pytester.makeini(f"[pytest]\n{ini}\n")
+    result = pytester.runpytest_inprocess("-s", "-p", "no:cacheprovider", *args)
+    result.assert_outcomes(passed=1)
+    return result.stdout.str()
+
+
+def test_defaults_are_offline_replay_and_instant(pytester: pytest.Pytester) -> None:
+    out = run(pytester)
+    assert "MODE=none" in out and "PACING='instant'" in out and "OFFLINE=True" in out
+    assert "cassettes/test_probe/test_probe.json" in out
+
+
+def test_ini_sets_defaults(pytester: pytest.Pytester) -> None:
+    out = run(pytester, ini="replay_mode = once\nreplay_pacing = 2\nreplay_cassette_dir = recorded")
+    assert "MODE=once" in out and "PACING=2.0" in out and "recorded/test_probe/test_probe.json" in out
+
+
+def test_fixture_beats_ini(pytester: pytest.Pytester) -> None:
+    out = run(pytester, fixture='{"mode": "new_episodes"}', ini="replay_mode = once")
+    assert "MODE=new_episodes" in out
+
+
+def test_marker_beats_fixture(pytester: pytest.Pytester) -> None:
+    out = run(pytester, mark='@pytest.mark.replay(mode="all", pacing="recorded")', fixture='{"mode": "new_episodes"}')
+    assert "MODE=all" in out and "PACING='recorded'" in out
+
+
+def test_command_line_beats_marker(pytester: pytest.Pytester) -> None:
+    out = run(pytester, "--replay-mode=rewrite", "--replay-pacing=instant",
+              mark='@pytest.mark.replay(mode="all", pacing="recorded")')
+    assert "MODE=rewrite" in out and "PACING='instant'" in out
+
+
+def test_explicit_default_on_command_line_still_wins(pytester: pytest.Pytester) -> None:
+    # "none" given explicitly is told apart from the option's default.
+    out = run(pytester, "--replay-mode=none", mark='@pytest.mark.replay(mode="once")')
+    assert "MODE=none" in out
+
+
+def test_allow_network_switches_blocking_off(pytester: pytest.Pytester) -> None:
+    assert "OFFLINE=False" in run(pytester, "--replay-allow-network")
+
+
+def test_invalid_mode_is_rejected_by_pytest(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_x="def test_x(): pass")
+    result = pytester.runpytest_inprocess("--replay-mode=sometimes")
+    assert result.ret != 0
+    result.stderr.fnmatch_lines(["*--replay-mode*invalid choice*sometimes*"])
+
+
+def test_marker_on_class_and_module_closest_wins(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_m="""
+import pytest
+pytestmark = pytest.mark.replay(mode="once", pacing="recorded")
+
+@pytest.mark.replay(mode="all")
+class TestC:
+    def test_class(self, replay_cassette):
+        assert replay_cassette.mode == "all" and replay_cassette.pacing == "recorded"
+
+    @pytest.mark.replay(mode="new_episodes")
+    def test_method(self, replay_cassette):
+        assert replay_cassette.mode == "new_episodes"
+
+def test_module(replay_cassette):
+    assert replay_cassette.mode == "once"
+""")
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
+def test_marker_activates_the_cassette_without_naming_the_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_m="""
+import pytest
+from replaystream.session import active_session
+
+@pytest.mark.replay
+def test_marked():
+    assert active_session() is not None
+
+def test_unmarked():
+    assert active_session() is None
+""")
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_names_are_collision_free_for_parameters_and_classes(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_n="""
+import pytest
+seen = set()
+
+@pytest.mark.parametrize("x", ["a/b", "a_b", "a:b", "a%2Fb"])
+def test_p(replay_cassette, x):
+    name = replay_cassette.path.name
+    assert name not in seen
+    seen.add(name)
+    print("NAME=" + name)
+
+class TestK:
+    def test_p(self, replay_cassette):
+        print("NAME=" + replay_cassette.path.name)
+""")
+    result = pytester.runpytest_inprocess("-s", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=5)
+    result.stdout.fnmatch_lines(["*NAME=test_p[[]a%2Fb[]].json*", "*NAME=test_p[[]a%3Ab[]].json*",
+                                 "*NAME=test_p[[]a%252Fb[]].json*", "*NAME=TestK.test_p.json*"])
+
+
+def test_loads_beside_pytest_recording(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_x="def test_x(): pass")
+    result = pytester.runpytest_inprocess("-p", "recording", "--record-mode=none", "--replay-mode=none", "--co")
+    assert result.ret == 0, result.stdout.str()
+    plugins = pytester.runpytest_inprocess("-p", "recording", "--trace-config", "--co").stdout.str()
+    assert "replaystream" in plugins and "recording" in plugins
