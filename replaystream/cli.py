@@ -1,0 +1,157 @@
+"""The ``replaystream`` command line.
+
+Exit codes scripts can rely on: 0 success; 1 a finding or failure (a secret, a damaged
+cassette, drift); 2 a usage error (bad arguments, a file that does not exist).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import ReplayStreamError
+
+EXIT_OK, EXIT_FINDING, EXIT_USAGE = 0, 1, 2
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(cassette_dir=Path(args.cassettes) if args.cassettes else None, sections=args.section)
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from .cassette import Cassette
+    from .inspection import describe, plot
+
+    cassette = Cassette.load(args.cassette)
+    print(describe(cassette))
+    if args.plot:
+        print(f"\ntimeline written to {plot(cassette, Path(args.plot))}")
+    return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    import os
+
+    from .checks import cassette_files, check_file
+    from .scrub import SECRET_ENV_VARS
+
+    files = cassette_files([Path(p) for p in args.paths])
+    if not files:
+        print("replaystream check: no cassettes found in " + ", ".join(args.paths), file=sys.stderr)
+        return EXIT_USAGE
+    values = tuple(v for v in (os.environ.get(n, "") for n in SECRET_ENV_VARS) if len(v) >= 8)
+    findings = [f for path in files for f in check_file(path, values)]
+    for finding in findings:
+        print(finding)
+    status = f"{len(files)} cassette(s) checked, {len(findings)} finding(s)"
+    print(status, file=sys.stderr if findings else sys.stdout)
+    return EXIT_FINDING if findings else EXIT_OK
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from .importers import convert
+
+    dest = Path(args.dest)
+    sources = [Path(s) for s in args.src]
+    if len(sources) > 1 or dest.is_dir():
+        outs = [convert(src, dest / (src.stem + ".json")) for src in sources]
+    else:
+        outs = [convert(sources[0], dest)]
+    for cassette in outs:
+        n_events = sum(len(i.response.events or []) for i in cassette.interactions)
+        print(f"{cassette.path}: {len(cassette.interactions)} interaction(s), {n_events} event(s)")
+    return EXIT_OK
+
+
+def _cmd_upgrade(args: argparse.Namespace) -> int:
+    import json
+
+    from .cassette import Cassette
+    from .upgrade import CURRENT, document_version
+
+    for name in args.paths:
+        path = Path(name)
+        version = document_version(json.loads(path.read_text("utf-8")), path)
+        if version == CURRENT:
+            print(f"{path}: already version {CURRENT}")
+            continue
+        Cassette.load(path).save(path)  # atomic
+        print(f"{path}: version {version} -> {CURRENT}")
+    return EXIT_OK
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .cassette import Cassette
+    from .emulator import ProviderEmulator
+
+    cassette = Cassette.load(args.cassette)
+    emulator = ProviderEmulator(port=args.port)
+    emulator.serve_cassette(cassette, pacing=args.pacing)
+    emulator.start()
+    print(f"serving {args.cassette} ({len(cassette.interactions)} interaction(s)) at {emulator.base_url}  "
+          "(Ctrl-C to stop)", flush=True)
+    try:
+        emulator.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="replaystream", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="replay the shipped streaming-tutorial cassettes, offline")
+    p.add_argument("--cassettes", help="folder of tutorial cassettes (default: the shipped ones)")
+    p.add_argument("--section", action="append", help="run only this section (repeatable)")
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("inspect", help="show a cassette's interactions, event timeline and assembled text")
+    p.add_argument("cassette")
+    p.add_argument("--plot", metavar="OUT.png", help="also draw the event timeline (needs matplotlib)")
+    p.set_defaults(func=_cmd_inspect)
+
+    p = sub.add_parser("check", help="validate cassettes and scan them for secrets (exit 1 on a finding)")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("import", help="convert vcrpy / pytest-recording cassettes (and raw SSE bodies)")
+    p.add_argument("src", nargs="+", metavar="SRC")
+    p.add_argument("dest", metavar="DEST", help="output file, or a folder when several sources are given")
+    p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("upgrade", help="rewrite cassettes of an older format version to the current one")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.set_defaults(func=_cmd_upgrade)
+
+    p = sub.add_parser("serve", help="serve a cassette over HTTP on 127.0.0.1, as the provider would")
+    p.add_argument("cassette")
+    p.add_argument("--port", type=int, default=0, help="port (default: any free one)")
+    p.add_argument("--pacing", default="instant", help="instant, recorded, or a speed factor")
+    p.set_defaults(func=_cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for attr in ("cassette",):
+        value = getattr(args, attr, None)
+        if value is not None and not Path(value).exists():
+            print(f"replaystream {args.command}: {value}: no such file", file=sys.stderr)
+            return EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except ReplayStreamError as exc:
+        print(f"replaystream {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FINDING
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
