@@ -125,7 +125,7 @@ class Cassette:
             except UnicodeDecodeError as exc:
                 raise CassetteError(path, f"byte {exc.start}", "is not UTF-8 text",
                                     "a cassette is a JSON file; restore it from version control") from None
-        if not data.strip():
+        if not data or data.isspace():  # same test as ``not data.strip()``, without copying the file
             raise CassetteError(path, "", "is empty (an empty file is not an empty cassette)",
                                 "delete it to record afresh, or restore it from version control")
         try:
@@ -297,14 +297,25 @@ def _decode_interaction(rd: _Reader, item: Any, where: str) -> Interaction:
     body: bytes | None = None
     if "events" in rs:
         events = []
+        append = events.append
         for n, ev in enumerate(rd.get(rs, "events", w, list)):
+            # Fast path for the shape the writer produces (a long stream has 10^4 of these):
+            # it yields exactly what the checked path below would, without building a
+            # position string per event. Anything else takes the checked path.
+            if type(ev) is dict:
+                text = ev.get("raw")
+                if type(text) is str:
+                    ms = ev.get("ms", 0.0)
+                    if type(ms) is float:
+                        append(Event(text.encode("utf-8"), ms))
+                        continue
             we = f"{w}.events[{n}]"
             if not isinstance(ev, dict):
                 raise rd.fail(we, f"expected an object, found {type(ev).__name__}")
             raw = rd.blob(ev, "raw", we)
             if raw is None:
                 raise rd.fail(f"{we}.raw", "required field is missing")
-            events.append(Event(raw, rd.get(ev, "ms", we, float, 0.0)))
+            append(Event(raw, rd.get(ev, "ms", we, float, 0.0)))
     else:
         body = rd.blob(rs, "body", w)
         if body is None:
@@ -318,9 +329,13 @@ def _decode_interaction(rd: _Reader, item: Any, where: str) -> Interaction:
         raise rd.fail(f"{w}.status", f"{status} is not an HTTP status")
     response = Response(status, {k.lower(): v for k, v in rheaders.items()}, events, body,
                         rd.get(rs, "body_ms", w, float, 0.0), end, error)
+    scrubbed = rd.get(item, "scrubbed", where, list, [])
+    for n, entry in enumerate(scrubbed):
+        if not isinstance(entry, str):
+            raise rd.fail(f"{where}.scrubbed[{n}]", f"expected str, found {type(entry).__name__}")
     provider = rd.get(item, "provider", where, str, "unknown")
     if provider not in PROVIDERS:
         raise rd.fail(f"{where}.provider", f"unknown provider {provider!r} (known: {', '.join(PROVIDERS)})")
     return Interaction(request, response, provider, rd.get(item, "api", where, str, "unknown"),
-                       list(rd.get(item, "scrubbed", where, list, [])),
+                       list(scrubbed),
                        rd.get(item, "note", where, str, None))
