@@ -7,3 +7,6 @@ import os
 # Tests run offline with fake keys; never let a developer's real keys reach a cassette.
 for _name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
     os.environ.pop(_name, None)
+
+# pytester drives the plugin's own end-to-end tests (tests/plugin).
+pytest_plugins = ["pytester"]

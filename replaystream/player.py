@@ -35,9 +35,11 @@ def parse_pacing(value: str | float | None) -> Pacing:
 class Player:
     """Yields ``(wait_seconds, chunk)``: each recorded event is its own chunk."""
 
-    def __init__(self, response: Response, pacing: Pacing = "instant", started: float | None = None) -> None:
+    def __init__(self, response: Response, pacing: Pacing = "instant", started: float | None = None,
+                 delays: dict[int, float] | None = None) -> None:
         self.response = response
         self.pacing = pacing
+        self.delays = delays or {}  # extra seconds before event n (injected faults)
         self.started = time.perf_counter() if started is None else started
         self.position = 0  # events handed over so far
 
@@ -54,8 +56,17 @@ class Player:
             if r.body:
                 yield self._wait(r.body_ms), r.body
             return
-        for event in r.events:
-            yield self._wait(event.ms), event.raw
+        if self.pacing == "instant":  # the common case: no clock to read per event
+            for event in r.events:
+                yield 0.0, event.raw
+                self.position += 1
+            return
+        delays = self.delays
+        for n, event in enumerate(r.events):
+            wait = self._wait(event.ms)
+            if delays:
+                wait += delays.get(n, 0.0)
+            yield wait, event.raw
             self.position += 1
 
     @property

@@ -20,6 +20,7 @@ from typing import Any, Literal, TypeVar
 from . import transport
 from .cassette import Cassette, Interaction, Request, Response
 from .errors import CassetteExhaustedError, CassetteMissError, ReplayStreamError
+from .faults import Fault, apply_stream_faults, error_interaction
 from .matching import MatchConfig, MatchIndex, closest
 from .network import block_network
 from .player import Pacing, parse_pacing
@@ -53,7 +54,7 @@ class Session:
     def __init__(self, path: str | Path, mode: Mode = "none", *, match: MatchConfig | None = None,
                  pacing: Pacing | str = "instant", scrub: Scrubber | None = None,
                  allow_repeats: bool = False, offline: bool | None = None,
-                 extra: Sequence[str | Path] = ()) -> None:
+                 extra: Sequence[str | Path] = (), faults: Sequence[Fault | str] = ()) -> None:
         if mode not in MODES:
             raise ReplayStreamError(f"unknown record mode {mode!r}: use one of {', '.join(MODES)}")
         self.path = Path(path)
@@ -62,6 +63,9 @@ class Session:
         self.pacing = parse_pacing(pacing)
         self.scrubber = scrub or Scrubber()
         self.allow_repeats = allow_repeats
+        self.faults = [Fault.coerce(f) for f in faults]
+        self._status_left = {n: f.times for n, f in enumerate(self.faults) if f.kind == "status"}
+        self.replayed = 0  # recorded responses handed out so far (faults count requests by it)
         # Offline by default when nothing may be recorded: other HTTP stacks are blocked too.
         self.offline = (mode == "none") if offline is None else offline
         self._exits = contextlib.ExitStack()
@@ -83,12 +87,22 @@ class Session:
         self._lock = threading.Lock()
 
     # -- called by the transports -----------------------------------------------------
-    def plan(self, request: Request) -> Interaction | None:
-        """The interaction to replay, or ``None`` to record; raises on a forbidden miss."""
+    def plan(self, request: Request) -> tuple[Response, dict[int, float]] | None:
+        """The response to replay (and fault delays), or ``None`` to record; raises on a forbidden miss."""
         if self.can_replay:
+            with self._lock:
+                for n, left in self._status_left.items():
+                    fault = self.faults[n]
+                    if left and fault.request == self.replayed and self.index.was_recorded(request):
+                        self._status_left[n] = left - 1
+                        return error_interaction(fault, request, detect(request.path, request.headers)[0]).response, {}
             hit = self.index.take(request, repeat=self.allow_repeats)
             if hit is not None:
-                return hit[1]
+                with self._lock:
+                    number = self.replayed
+                    self.replayed += 1
+                faults = [f for f in self.faults if f.request == number and f.kind != "status"]
+                return apply_stream_faults(hit[1].response, faults) if faults else (hit[1].response, {})
         if self.can_record:
             return None
         error = self._miss(request)
@@ -211,7 +225,7 @@ class CassetteContext:
 def use_cassette(path: str | Path, *, mode: Mode = "none", match: MatchConfig | None = None,
                  pacing: Pacing | str = "instant", scrub: Scrubber | None = None,
                  allow_repeats: bool = False, offline: bool | None = None,
-                 extra: Sequence[str | Path] = ()) -> CassetteContext:
+                 extra: Sequence[str | Path] = (), faults: Sequence[Fault | str] = ()) -> CassetteContext:
     """Record or replay every httpx / httpx2 request made inside the block.
 
     ``mode``: ``none`` (default; offline, a miss is an error), ``once`` (record if the
@@ -220,7 +234,8 @@ def use_cassette(path: str | Path, *, mode: Mode = "none", match: MatchConfig | 
     ``pacing``: ``instant``, ``recorded`` or a speed factor. Usable as ``with``,
     ``async with`` and as a decorator of sync and ``async def`` functions. ``offline``
     (default: on in ``none`` mode) blocks non-loopback sockets and DNS in the block.
-    ``extra`` names more cassettes to replay from (read-only).
+    ``extra`` names more cassettes to replay from (read-only). ``faults`` injects
+    deterministic failures on replay (see :mod:`replaystream.faults`).
     """
     return CassetteContext(path, mode=mode, match=match, pacing=pacing, scrub=scrub,
-                           allow_repeats=allow_repeats, offline=offline, extra=extra)
+                           allow_repeats=allow_repeats, offline=offline, extra=extra, faults=faults)

@@ -21,7 +21,8 @@ from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from .cassette import Interaction, Request
+from .cassette import Request
+from .cassette import Response as RecordedResponse
 from .player import Player
 from .providers import is_event_stream
 from .recorder import StreamRecorder
@@ -73,8 +74,7 @@ def to_request(request: Any) -> Request:
     )
 
 
-def _replay_headers(interaction: Interaction) -> list[tuple[str, str]]:
-    r = interaction.response
+def _replay_headers(r: RecordedResponse) -> list[tuple[str, str]]:
     headers = [(k, v) for k, v in r.headers.items() if k not in TRANSFER_RESPONSE_HEADERS]
     if not r.is_stream:
         headers.append(("content-length", str(len(r.body or b""))))
@@ -89,30 +89,48 @@ def _network_error(mod: ModuleType, error: dict[str, str]) -> Exception:
     return cls(error.get("message") or "peer closed connection without sending complete message body")  # type: ignore[no-any-return]
 
 
+def _bounded(wait: float, read_timeout: float | None) -> float:
+    return wait if read_timeout is None else min(wait, read_timeout)
+
+
+def _check_timeout(mod: ModuleType, wait: float, read_timeout: float | None) -> None:
+    # A gap longer than the client's read timeout fails as it would on the network.
+    if read_timeout is not None and wait > read_timeout:
+        raise mod.ReadTimeout(f"The read operation timed out (replayed gap {wait:.3f}s > read timeout {read_timeout}s)")
+
+
+def _read_timeout(request: Any) -> float | None:
+    timeout = request.extensions.get("timeout") or {}
+    value = timeout.get("read") if isinstance(timeout, dict) else None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
 @cache
 def _streams(mod: ModuleType) -> tuple[type, type, type, type]:
     """Stream classes subclassing this package's own bases (httpx checks isinstance)."""
 
     class ReplayStream(mod.SyncByteStream):  # type: ignore[name-defined,misc]
-        def __init__(self, player: Player) -> None:
-            self.player = player
+        def __init__(self, player: Player, read_timeout: float | None) -> None:
+            self.player, self.read_timeout = player, read_timeout
 
         def __iter__(self) -> Iterator[bytes]:
             for wait, chunk in self.player:
                 if wait:
-                    time.sleep(wait)
+                    time.sleep(_bounded(wait, self.read_timeout))
+                    _check_timeout(mod, wait, self.read_timeout)
                 yield chunk
             if self.player.error:
                 raise _network_error(mod, self.player.error)
 
     class AsyncReplayStream(mod.AsyncByteStream):  # type: ignore[name-defined,misc]
-        def __init__(self, player: Player) -> None:
-            self.player = player
+        def __init__(self, player: Player, read_timeout: float | None) -> None:
+            self.player, self.read_timeout = player, read_timeout
 
         async def __aiter__(self) -> AsyncIterator[bytes]:
             for wait, chunk in self.player:
                 if wait:
-                    await asyncio.sleep(wait)
+                    await asyncio.sleep(_bounded(wait, self.read_timeout))
+                    _check_timeout(mod, wait, self.read_timeout)
                 yield chunk
             if self.player.error:
                 raise _network_error(mod, self.player.error)
@@ -156,14 +174,15 @@ def _streams(mod: ModuleType) -> tuple[type, type, type, type]:
     return ReplayStream, AsyncReplayStream, RecordingStream, AsyncRecordingStream
 
 
-def _replay_response(mod: ModuleType, request: Any, session: Session, interaction: Interaction,
-                     is_async: bool) -> Any:
-    player = Player(interaction.response, session.pacing)
+def _replay_response(mod: ModuleType, request: Any, session: Session,
+                     planned: tuple[RecordedResponse, dict[int, float]], is_async: bool) -> Any:
+    response, delays = planned
+    player = Player(response, session.pacing, delays=delays)
     stream_cls = _streams(mod)[1 if is_async else 0]
     return mod.Response(
-        status_code=interaction.response.status,
-        headers=_replay_headers(interaction),
-        stream=stream_cls(player),
+        status_code=response.status,
+        headers=_replay_headers(response),
+        stream=stream_cls(player, _read_timeout(request)),
         request=request,
         extensions={"http_version": b"HTTP/1.1"},
     )
@@ -198,9 +217,9 @@ def _patch_module(mod: ModuleType) -> None:
             return orig_sync(self, request)
         request.read()
         req = to_request(request)
-        interaction = session.plan(req)
-        if interaction is not None:
-            return _replay_response(mod, request, session, interaction, is_async=False)
+        planned = session.plan(req)
+        if planned is not None:
+            return _replay_response(mod, request, session, planned, is_async=False)
         started = time.perf_counter()
         response = orig_sync(self, request)
         return _recording_response(mod, request, response, session, req, started, is_async=False)
@@ -211,9 +230,9 @@ def _patch_module(mod: ModuleType) -> None:
             return await orig_async(self, request)
         await request.aread()
         req = to_request(request)
-        interaction = session.plan(req)
-        if interaction is not None:
-            return _replay_response(mod, request, session, interaction, is_async=True)
+        planned = session.plan(req)
+        if planned is not None:
+            return _replay_response(mod, request, session, planned, is_async=True)
         started = time.perf_counter()
         response = await orig_async(self, request)
         return _recording_response(mod, request, response, session, req, started, is_async=True)
