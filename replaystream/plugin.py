@@ -59,7 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "replay(*cassettes, mode=None, pacing=None, match=None, ignore_fields=(), match_headers=(), "
-        "allow_unused=False, allow_repeats=False, strict=True): record or replay this test's HTTP traffic "
+        "allow_unused=False, allow_repeats=False, strict=True, faults=()): record or replay this test's HTTP traffic "
         "through replaystream cassettes",
     )
     config.stash[_used_key] = set()
@@ -161,7 +161,8 @@ def replay_cassette(request: pytest.FixtureRequest, replay_config: dict[str, Any
     scrubber = Scrubber(hooks=[_hook_scrubber(config)], **replay_config.get("scrub", {}))
     session = Session(paths[0], mode=mode, match=match, pacing=pacing, scrub=scrubber,
                       allow_repeats=bool(marker.get("allow_repeats", replay_config.get("allow_repeats", False))),
-                      offline=False if allow_network else None, extra=paths[1:])
+                      offline=False if allow_network else None, extra=paths[1:],
+                      faults=marker.get("faults", replay_config.get("faults", ())))
     config.stash[_used_key].update(str(p.resolve()) for p in paths)
     config.stash[_dirs_key].add(str(replay_cassette_dir.resolve()))
     token = session.start()
