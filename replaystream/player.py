@@ -56,7 +56,7 @@ class Player:
             if r.body:
                 yield self._wait(r.body_ms), r.body
             return
-        if self.pacing == "instant":  # the common case: no clock to read per event
+        if self.pacing == "instant" and not self.delays:  # common case: no clock to read per event
             for event in r.events:
                 yield 0.0, event.raw
                 self.position += 1
