@@ -28,7 +28,7 @@ from pydantic import BaseModel, PrivateAttr, field_validator
 from ..cassette import Cassette, Record
 from ..errors import CassetteError, CassetteMissError, StrictMismatchError
 from . import _pacing
-from ._chunks import ChunkLike, RecordedResponse, fresh_copy, request_diff, request_view, split_text
+from ._chunks import ChunkLike, RecordedResponse, fresh_copy, generation, request_diff, request_view, split_text
 from .errors import ChunkFormatError
 
 RECORD_KIND = "chat_chunks"
@@ -258,16 +258,16 @@ class ReplayChatModel(BaseChatModel):
                 f"{request_diff(response.request, actual)}\n"
                 "  hint: re-record the response, or pass strict=False to replay regardless")
         msg_id = f"{self.id_prefix}-{index}"
-        chunks = response.chunks
+        chunks, texts = response.chunks, response.texts
         if self.pacing == "instant" or response.ms is None:
             # The hot path: no per-chunk tuples or waits (each allocation feeds the GC).
-            for template in chunks:
-                yield ChatGenerationChunk(message=fresh_copy(template, msg_id))
+            for template, text in zip(chunks, texts):
+                yield generation(fresh_copy(template, msg_id), text)
             return
         for wait, n in _pacing.schedule(len(chunks), response.ms, self.pacing):
             if wait > 0:
                 yield wait
-            yield ChatGenerationChunk(message=fresh_copy(chunks[n], msg_id))
+            yield generation(fresh_copy(chunks[n], msg_id), texts[n])
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None,

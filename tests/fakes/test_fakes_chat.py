@@ -344,3 +344,23 @@ async def test_structured_output_json_schema_streams() -> None:
     parts = [p async for p in chain.astream("who?")]
     assert parts[-1] == {"name": "Erick", "age": 27}
     assert {"name": "Erick"} in parts  # partial objects arrive while streaming
+
+
+def test_fast_copies_equal_pydantic_built_ones() -> None:
+    from langchain_core.outputs import ChatGenerationChunk
+
+    from replaystream.fakes._chunks import fresh_copy, generation
+
+    for template in model_templates():
+        copy = fresh_copy(template, "x")
+        assert copy == template.model_copy(update={"id": template.id or "x"})
+        assert copy.model_fields_set == template.model_fields_set
+        built = ChatGenerationChunk(message=copy)
+        fast = generation(copy, built.text)
+        assert fast == built and fast.model_fields_set == built.model_fields_set
+
+
+def model_templates() -> list[AIMessageChunk]:
+    return [*ReplayChatModel.from_chunks(polar_chunks()).responses[0].chunks,
+            *ReplayChatModel.from_chunks(tool_call_chunks()).responses[0].chunks,
+            AIMessageChunk(content=[{"type": "text", "text": "hi"}, "plain"])]
