@@ -21,7 +21,32 @@ from .sse import SSEEvent, SSEFramer, parse_event, split_events
 
 __version__ = "0.1.0"
 
-__all__ = [
+# LangChain-based parts load on first use, so `import replaystream` (and the pytest
+# plugin, for every test) stays light.
+_LAZY = {
+    "ReplayChatModel": "fakes",
+    "RecordedResponse": "fakes",
+    "ReplayEmbeddings": "fakes",
+    "FaissRetriever": "fakes",
+    "ReplayTool": "fakes",
+    "ReplayExhaustedError": "fakes",
+    "EmbeddingMissError": "fakes",
+    "ToolReplayMissError": "fakes",
+    "ChunkFormatError": "fakes",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'replaystream' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+__all__ = [  # noqa: RUF022  (grouped: core, then lazily loaded)
     "Cassette",
     "CassetteContext",
     "CassetteError",
@@ -46,4 +71,5 @@ __all__ = [
     "parse_event",
     "split_events",
     "use_cassette",
+    *_LAZY,
 ]

@@ -1,7 +1,7 @@
 """A JSON writer shaped for pull-request diffs.
 
 Ordinary objects are indented two spaces with keys in a fixed order; the items of
-``events`` and ``chunks`` lists sit one per line, so re-recording a stream changes
+``events``, ``chunks`` and ``vectors`` lists sit one per line, so re-recording a stream changes
 only the lines of the events that changed.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-ONE_PER_LINE = frozenset({"events", "chunks"})
+ONE_PER_LINE = frozenset({"events", "chunks", "vectors"})
 
 
 def _compact(value: Any) -> str:
