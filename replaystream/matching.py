@@ -115,6 +115,11 @@ class MatchIndex:
         """How many interactions in the cassette have this request's key (played or not)."""
         return len(self._all.get(request_key(request, self.config), ()))
 
+    def mark_used(self, indices: Sequence[int]) -> None:
+        """Count interactions as replayed by other means (e.g. message-level fakes)."""
+        with self._lock:
+            self.used.update(indices)
+
     def unused(self) -> list[int]:
         with self._lock:
             return [n for n in range(len(self.interactions)) if n not in self.used]

@@ -247,6 +247,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 @pytest.fixture
 def replay_chat_model(replay_cassette: Session) -> Any:
     """A ``ReplayChatModel`` replaying the chat streams of the test's cassette."""
-    from . import fakes
+    from .fakes import ReplayChatModel
+    from .fakes.wire import CHAT_APIS
 
-    return fakes.ReplayChatModel.from_cassette(replay_cassette.path)
+    model = ReplayChatModel.from_cassette(replay_cassette.cassette)
+    chat = [n for n, i in enumerate(replay_cassette.cassette.interactions) if (i.provider, i.api) in CHAT_APIS]
+    replay_cassette.index.mark_used(chat)  # replayed at the message level: not "unused"
+    return model

@@ -23,7 +23,7 @@ from .errors import CassetteExhaustedError, CassetteMissError, ReplayStreamError
 from .faults import Fault, apply_stream_faults, error_interaction
 from .matching import MatchConfig, MatchIndex, closest
 from .network import block_network
-from .player import Pacing, parse_pacing
+from .player import Pacing, Player, parse_pacing
 from .providers import detect
 from .recorder import StreamRecorder
 from .scrub import Scrubber
@@ -54,7 +54,8 @@ class Session:
     def __init__(self, path: str | Path, mode: Mode = "none", *, match: MatchConfig | None = None,
                  pacing: Pacing | str = "instant", scrub: Scrubber | None = None,
                  allow_repeats: bool = False, offline: bool | None = None,
-                 extra: Sequence[str | Path] = (), faults: Sequence[Fault | str] = ()) -> None:
+                 extra: Sequence[str | Path] = (), faults: Sequence[Fault | str] = (),
+                 cassette: Cassette | None = None) -> None:
         if mode not in MODES:
             raise ReplayStreamError(f"unknown record mode {mode!r}: use one of {', '.join(MODES)}")
         self.path = Path(path)
@@ -66,12 +67,16 @@ class Session:
         self.faults = [Fault.coerce(f) for f in faults]
         self._status_left = {n: f.times for n, f in enumerate(self.faults) if f.kind == "status"}
         self.replayed = 0  # recorded responses handed out so far (faults count requests by it)
+        self.last_player: Player | None = None  # the stream replayed last (its position is progress)
         # Offline by default when nothing may be recorded: other HTTP stacks are blocked too.
         self.offline = (mode == "none") if offline is None else offline
         self._exits = contextlib.ExitStack()
-        self.existed = self.path.exists()
+        # ``cassette`` replays one already in memory (the message-level fakes use it).
+        self.existed = cassette is not None or self.path.exists()
         # A damaged cassette raises here, in every mode: it is never treated as empty.
-        self.cassette = Cassette.load(self.path) if self.existed else Cassette(path=self.path)
+        if cassette is None:
+            cassette = Cassette.load(self.path) if self.existed else Cassette(path=self.path)
+        self.cassette = cassette
         if mode == "rewrite":
             self.cassette = Cassette(records=self.cassette.records, meta=self.cassette.meta, path=self.path)
         self.can_replay = mode in ("none", "once", "new_episodes")

@@ -178,6 +178,7 @@ def _replay_response(mod: ModuleType, request: Any, session: Session,
                      planned: tuple[RecordedResponse, dict[int, float]], is_async: bool) -> Any:
     response, delays = planned
     player = Player(response, session.pacing, delays=delays)
+    session.last_player = player
     stream_cls = _streams(mod)[1 if is_async else 0]
     return mod.Response(
         status_code=response.status,

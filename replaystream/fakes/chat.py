@@ -8,6 +8,8 @@ content blocks, ``usage_metadata``, ``response_metadata``, ``tool_call_chunks``,
 
 from __future__ import annotations
 
+import os
+
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
@@ -143,6 +145,28 @@ class ReplayChatModel(BaseChatModel):
         fields = {_IDENTITY_FIELDS[k]: v for k, v in (identity or {}).items()
                   if k in _IDENTITY_FIELDS and v is not None}
         return cls(responses=list(responses), **{**fields, **kwargs})
+
+    @classmethod
+    def from_cassette(cls, source: str | os.PathLike[str] | Cassette, **kwargs: Any) -> ReplayChatModel:
+        """Responses from a cassette recorded at the wire level, one per chat interaction.
+
+        The recorded events go through the real ``ChatAnthropic`` / ``ChatOpenAI`` parsing,
+        so the chunks are exactly the production ones; the provider identity (name,
+        ``ls_*`` metadata) comes from the recorded request. ``chat_chunks`` records in the
+        cassette are used when it holds no HTTP chat interactions.
+
+        Example::
+
+            model = ReplayChatModel.from_cassette("cassettes/tutorial/polar_bear.json")
+        """
+        from .wire import CHAT_APIS, chat_responses
+
+        cassette = source if isinstance(source, Cassette) else Cassette.load(source)
+        if not any((i.provider, i.api) in CHAT_APIS for i in cassette.interactions) and any(
+                r.kind == RECORD_KIND for r in cassette.records):
+            return cls.from_records(cassette, **kwargs)
+        responses, identity = chat_responses(cassette)
+        return cls.from_responses(responses, identity=identity, **kwargs)
 
     @classmethod
     def from_records(cls, source: Cassette | Iterable[Record], *, name: str | None = None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import difflib
 import hashlib
 import math
@@ -54,6 +56,16 @@ class ReplayEmbeddings(Embeddings):
     def from_vectors(cls, vectors: Mapping[str, Sequence[float]], **kwargs: Any) -> ReplayEmbeddings:
         """The same as the constructor; reads well next to ``from_records``."""
         return cls(vectors, **kwargs)
+
+    @classmethod
+    def from_cassette(cls, source: str | os.PathLike[str] | Cassette, **kwargs: Any) -> ReplayEmbeddings:
+        """Vectors from OpenAI-style embeddings calls recorded at the wire level
+        (e.g. ``OpenAIEmbeddings`` inside ``use_cassette``), keyed by their input texts."""
+        from .wire import embedding_vectors
+
+        cassette = source if isinstance(source, Cassette) else Cassette.load(source)
+        kwargs.setdefault("provider_name", "OpenAIEmbeddings")
+        return cls(embedding_vectors(cassette), **kwargs)
 
     @classmethod
     def from_records(cls, source: Cassette | Iterable[Record], *, name: str | None = None,
