@@ -1,0 +1,201 @@
+"""Event-sequence snapshots: one normalised event per line, diffed by syrupy line by line.
+
+::
+
+    on_chain_start       RunnableSequence#0 input='hello'
+    on_chat_model_stream model#0 < RunnableSequence#0 [seq:step:1] chunk=AIMessageChunk('{')
+    on_parser_stream     my_parser#0 < RunnableSequence#0 [seq:step:2] chunk={"countries":[{}]}
+
+A line is: the event kind (padded to 20 columns), the run label, ``< parent label`` (the
+nearest parent), the sorted tags, a ``name=`` only when it differs from the label's
+(custom events), then the data: strings as ``repr``, messages as ``Type('content', ...)``,
+everything else as compact JSON with sorted keys. Metadata is left out unless asked for
+(``render_events(events, metadata=True)``, which still drops ``lc_versions``): it
+repeats on every event.
+
+Works with syrupy 5, 6 and 7 (only the public ``SingleFileSnapshotExtension`` surface and
+``serialize`` are used).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
+from .events import EVENT_KEYS, TYPE_KEY, gc_paused, normalize_events
+
+__all__ = ["EventSnapshotExtension", "event_snapshot", "render_event", "render_events"]
+
+_KIND_WIDTH = 20
+_EVENT_KEYSET = frozenset(EVENT_KEYS)
+_DATA_ORDER = ("input", "output", "chunk")
+_SAFE_TAG = re.compile(r"[\w:.\-/@#]+")
+_encode_str = json.JSONEncoder(ensure_ascii=False).encode
+_MESSAGE_SUFFIXES = ("Message", "MessageChunk")
+
+
+def _fmt(value: Any) -> str:
+    """Compact JSON (sorted keys, no spaces); typed dicts as ``Type(...)``."""
+    cls = type(value)
+    if cls is str:
+        return _encode_str(value)
+    if cls is dict:
+        if TYPE_KEY in value:
+            return _fmt_typed(value, None)
+        return "{" + ",".join(f"{_encode_str(k)}:{_fmt(value[k])}" for k in sorted(value)) + "}"
+    if cls is list:
+        return "[" + ",".join(_fmt(v) for v in value) + "]"
+    if value is None:
+        return "null"
+    if cls is bool:
+        return "true" if value else "false"
+    if cls is int or cls is float:
+        return repr(value) if math.isfinite(value) else json.dumps(value)
+    return _encode_str(str(value))
+
+
+def _fmt_arg(value: Any) -> str:
+    """A top-level value or a ``Type(...)`` argument: strings as Python ``repr``."""
+    return repr(value) if type(value) is str else _fmt(value)
+
+
+def _fmt_typed(value: Mapping[str, Any], own_label: str | None) -> str:
+    type_name = str(value[TYPE_KEY])
+    args: list[str] = []
+    keys = [k for k in value if k != TYPE_KEY]
+    if type_name.endswith(_MESSAGE_SUFFIXES) and "content" in value:
+        args.append(_fmt_arg(value["content"]))
+        keys.remove("content")
+    for key in sorted(keys):
+        item = value[key]
+        # The id LangChain gives a message of this very run says nothing new.
+        if key == "id" and own_label is not None and item in (f"lc_run--{own_label}", f"run-{own_label}"):
+            continue
+        args.append(f"{key}={_fmt_arg(item)}")
+    return f"{type_name}({', '.join(args)})"
+
+
+def _fmt_data(value: Any, own_label: str | None) -> str:
+    if type(value) is dict and TYPE_KEY in value:
+        return _fmt_typed(value, own_label)
+    return _fmt_arg(value)
+
+
+def _fmt_tags(tags: list[str]) -> str:
+    if all(_SAFE_TAG.fullmatch(t) for t in tags):
+        return "[" + ",".join(tags) + "]"
+    return _fmt(tags)
+
+
+def _head(kind: str, label: Any, parent: Any, name: Any, tags: tuple[str, ...]) -> str:
+    """Everything of a line before the data: kind, label, parent, name, tags."""
+    parts = [kind.ljust(_KIND_WIDTH)] if len(kind) < _KIND_WIDTH else [kind]
+    if label is not None:
+        parts.append(str(label))
+        if parent is not None:
+            parts.append(f"< {parent}")
+        if name is not None and str(label).rpartition("#")[0] != name:
+            parts.append(f"name={_fmt_arg(name)}")
+    elif name is not None:
+        parts.append(f"name={_fmt_arg(name)}")
+    if tags:
+        parts.append(_fmt_tags(list(tags)))
+    return " ".join(parts)
+
+
+class _Renderer:
+    """Renders lines; the head of a line repeats for every chunk of a run, so it is cached."""
+
+    def __init__(self, metadata: bool) -> None:
+        self.metadata = metadata
+        self.heads: dict[tuple[Any, ...], str] = {}
+
+    def line(self, event: Mapping[str, Any]) -> str:
+        kind = str(event.get("event", "?"))
+        label = event.get("run_id")
+        parents = event.get("parent_ids")
+        parent = parents[-1] if parents else None
+        name = event.get("name")
+        tags = tuple(event.get("tags") or ())
+        key = (kind, label, parent, name, tags)
+        head = self.heads.get(key)
+        if head is None:
+            head = self.heads[key] = _head(kind, label, parent, name, tags)
+        parts = [head]
+        data = event.get("data")
+        own = str(label) if label is not None else None
+        if type(data) is dict and len(data) == 1:
+            ((k, v),) = data.items()
+            parts.append(f"{k}={v!r}" if type(v) is str else f"{k}={_fmt_data(v, own)}")
+        elif isinstance(data, Mapping):
+            keys = [k for k in _DATA_ORDER if k in data] + sorted(k for k in data if k not in _DATA_ORDER)
+            parts.extend(f"{k}={_fmt_data(data[k], own)}" for k in keys)
+        elif data is not None:
+            parts.append(f"data={_fmt_data(data, own)}")
+        if not _EVENT_KEYSET.issuperset(event):
+            # v3 content-block events and anything else: their own keys, sorted.
+            parts.extend(f"{k}={_fmt_data(event[k], own)}" for k in sorted(event) if k not in EVENT_KEYS)
+        if self.metadata and event.get("metadata"):
+            # lc_versions names the installed langchain-core: it changes with an upgrade,
+            # not with the run, so it stays out of snapshots.
+            meta = {k: v for k, v in event["metadata"].items() if k != "lc_versions"}
+            if meta:
+                parts.append(f"meta={_fmt(meta)}")
+        return " ".join(parts)
+
+
+def render_event(event: Mapping[str, Any], *, metadata: bool = False) -> str:
+    """One line for one *normalised* event (see :func:`render_events`)."""
+    return _Renderer(metadata).line(event)
+
+
+def render_events(events: Iterable[Mapping[str, Any]], *, metadata: bool = False) -> str:
+    """The snapshot text of an event stream (raw or already normalised): one line per event.
+
+    ::
+
+        text = render_events([e async for e in chain.astream_events("hi", version="v2")])
+    """
+    line = _Renderer(metadata).line
+    with gc_paused():
+        lines = [line(ev) for ev in normalize_events(events)]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+class EventSnapshotExtension(SingleFileSnapshotExtension):
+    """syrupy extension: one ``<test name>.events.txt`` file per snapshot, one event per line.
+
+    Accepts raw ``astream_events`` events, normalised ones, or text already made by
+    :func:`render_events` (to snapshot with options such as ``metadata=True``)::
+
+        def test_chain(snapshot):
+            assert snapshot.use_extension(EventSnapshotExtension) == events
+    """
+
+    file_extension = "events.txt"
+    _write_mode = WriteMode.TEXT
+
+    def serialize(self, data: Any, **kwargs: Any) -> str:
+        # syrupy passes exclude/include/matcher (and may add more): property filters do
+        # not apply to an event stream, so they are accepted and ignored.
+        if isinstance(data, str):
+            return data
+        if isinstance(data, Mapping):
+            data = [data]
+        return render_events(data)
+
+
+def event_snapshot(snapshot: Any) -> Any:
+    """``snapshot`` (syrupy's fixture value) switched to :class:`EventSnapshotExtension`.
+
+    ::
+
+        def test_events(snapshot):
+            assert event_snapshot(snapshot) == events   # raw or normalised events
+    """
+    return snapshot.use_extension(EventSnapshotExtension)
