@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import Runnable
 from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage, SystemMessage, convert_to_messages
 
 from ..cassette import Cassette, Interaction
@@ -44,7 +45,22 @@ def _base_url(inter: Interaction) -> str:
     return _REPLAY_HOST
 
 
-def _model_for(inter: Interaction) -> BaseChatModel:
+def _model_for(inter: Interaction) -> Runnable[Any, Any]:
+    """The real integration, configured and bound to tools as the recorded request was:
+    its stream parsing depends on that (langchain-anthropic keeps content blocks when
+    tools are bound, and flattens them to a string when not)."""
+    model = _bare_model_for(inter)
+    body = inter.request.body if isinstance(inter.request.body, dict) else {}
+    tools = body.get("tools")
+    if tools:
+        try:
+            return model.bind_tools(tools)
+        except (ValueError, TypeError, KeyError, NotImplementedError):
+            pass  # a tool format the integration cannot take back: parse without it
+    return model
+
+
+def _bare_model_for(inter: Interaction) -> BaseChatModel:
     body = inter.request.body if isinstance(inter.request.body, dict) else {}
     common: dict[str, Any] = {"model": body.get("model", "replay"), "api_key": "replay", "max_retries": 0,
                               "base_url": _base_url(inter)}
