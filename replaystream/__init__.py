@@ -33,6 +33,17 @@ _LAZY = {
     "EmbeddingMissError": "fakes",
     "ToolReplayMissError": "fakes",
     "ChunkFormatError": "fakes",
+    "normalize_events": "events",
+    "to_plain": "events",
+    "render_events": "snapshot",
+    "EventSnapshotExtension": "snapshot",
+    "event_snapshot": "snapshot",
+    "assert_propagated": "propagation",
+    "run_tree": "propagation",
+    "RunTree": "propagation",
+    "PropagationError": "propagation",
+    "collect_events": "filtering",
+    "filter_events": "filtering",
 }
 
 

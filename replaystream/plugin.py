@@ -254,3 +254,14 @@ def replay_chat_model(replay_cassette: Session) -> Any:
     chat = [n for n, i in enumerate(replay_cassette.cassette.interactions) if (i.provider, i.api) in CHAT_APIS]
     replay_cassette.index.mark_used(chat)  # replayed at the message level: not "unused"
     return model
+
+
+@pytest.fixture
+def event_snapshot(snapshot: Any) -> Any:
+    """syrupy's ``snapshot``, writing one-event-per-line ``.events.txt`` files.
+
+    ``assert event_snapshot == events`` takes raw ``astream_events`` output or normalised events.
+    """
+    from .snapshot import event_snapshot as use
+
+    return use(snapshot)
