@@ -1,0 +1,22 @@
+"""Shared fixtures for the test suite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpcore2  # noqa: F401  (see below)
+import pytest
+
+from replaystream.emulator import ProviderEmulator
+
+# httpx2 imports httpcore2 lazily, when the first client is built. If that first client is
+# built inside a pytester in-process run, pytester's sys.modules restore drops httpcore2;
+# later clients then raise httpcore2 errors that httpx2 and the SDKs no longer recognise
+# (openai raises a raw httpcore2.RemoteProtocolError instead of APIConnectionError).
+
+
+@pytest.fixture
+def emulator() -> Iterator[ProviderEmulator]:
+    """A loopback provider emulator; short hold-back timeout so a buffering client fails fast."""
+    with ProviderEmulator(hold_back_timeout=0.5) as emu:
+        yield emu
