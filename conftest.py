@@ -10,3 +10,9 @@ for _name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
 
 # pytester drives the plugin's own end-to-end tests (tests/plugin).
 pytest_plugins = ["pytester"]
+
+# httpx2 and httpx import their cores lazily, on the first client; if that happens inside a
+# pytester in-process run, pytester's sys.modules restore drops them and later clients raise
+# core exceptions that the SDKs no longer recognise. Import them once, up front.
+import httpcore  # noqa: E402,F401
+import httpcore2  # noqa: E402,F401

@@ -87,10 +87,13 @@ def _cmd_upgrade(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from .cassette import Cassette
     from .emulator import ProviderEmulator
+    from .faults import Fault
+    from .player import parse_pacing
 
     cassette = Cassette.load(args.cassette)
     emulator = ProviderEmulator(port=args.port)
-    emulator.serve_cassette(cassette, pacing=args.pacing)
+    emulator.serve_cassette(cassette, pacing=parse_pacing(args.pacing),
+                            faults=[Fault.parse(f) for f in args.fault or []])
     emulator.start()
     print(f"serving {args.cassette} ({len(cassette.interactions)} interaction(s)) at {emulator.base_url}  "
           "(Ctrl-C to stop)", flush=True)
@@ -134,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("cassette")
     p.add_argument("--port", type=int, default=0, help="port (default: any free one)")
     p.add_argument("--pacing", default="instant", help="instant, recorded, or a speed factor")
+    p.add_argument("--fault", action="append", metavar="SPEC",
+                   help="inject a deterministic fault, e.g. disconnect:after=5, status:429:retry_after=0.1, "
+                        "malformed:at=3, delay:at=2:seconds=1 (repeatable)")
     p.set_defaults(func=_cmd_serve)
     return parser
 

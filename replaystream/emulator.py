@@ -20,14 +20,17 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from .cassette import Cassette
+from .cassette import Cassette, Interaction, Request
+from .faults import Fault, FaultPlan
+from .providers import detect
+from .matching import MatchConfig, MatchIndex, closest
 from .emulator_scripts import (
     Pacing,
     ScriptedResponse,
@@ -64,6 +67,16 @@ class ReceivedRequest:
         """The body parsed as JSON."""
         return json.loads(self.body)
 
+    def as_request(self) -> Request:
+        """replaystream's request model, for matching against a cassette."""
+        body: Any = None
+        text: str | None = None
+        try:
+            body = json.loads(self.body) if self.body else None
+        except ValueError:
+            text = self.body.decode("utf-8", errors="replace")
+        return Request(self.method.upper(), self.path, self.query, dict(self.headers), body, text)
+
 
 class _Aborted(Exception):
     """The script says to drop the connection here."""
@@ -78,10 +91,15 @@ class ProviderEmulator:
     True
     """
 
-    def __init__(self, *, hold_back_timeout: float = 5.0) -> None:
+    def __init__(self, *, hold_back_timeout: float = 5.0, port: int = 0) -> None:
         self.hold_back_timeout = hold_back_timeout
+        self._want_port = port  # 0: any free port
         self._lock = threading.Condition()
         self._queue: list[tuple[str | None, ScriptedResponse]] = []
+        self._cassette: Cassette | None = None
+        self._index: MatchIndex | None = None
+        self._pacing: Pacing = "instant"
+        self._faults = FaultPlan()
         self._requests: list[ReceivedRequest] = []
         self._acks = 0
         self._holdback_timeouts = 0
@@ -92,11 +110,11 @@ class ProviderEmulator:
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> ProviderEmulator:
-        """Bind a free port and serve in a daemon thread."""
+        """Bind 127.0.0.1 (a free port unless one was given) and serve in a daemon thread."""
         if self._server is not None:
             return self
         self._stopping = False
-        server = _Server(("127.0.0.1", 0), _Handler)
+        server = _Server(("127.0.0.1", self._want_port), _Handler)
         server.emulator = self
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -120,6 +138,12 @@ class ProviderEmulator:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = self._thread = None
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the server stops (``replaystream serve`` runs until Ctrl-C)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
 
     def __enter__(self) -> ProviderEmulator:
         return self.start()
@@ -145,10 +169,17 @@ class ProviderEmulator:
         with self._lock:
             self._queue.append((path, response))
 
-    def serve_cassette(self, cassette: Cassette, pacing: Pacing = "instant") -> None:
-        """Queue every interaction of ``cassette``, each for its recorded path."""
-        for interaction in cassette.interactions:
-            self.enqueue(ScriptedResponse.from_interaction(interaction, pacing), interaction.request.path)
+    def serve_cassette(self, cassette: Cassette, pacing: Pacing = "instant",
+                       match: MatchConfig | None = None, faults: Sequence[Fault | str] = ()) -> None:
+        """Answer requests from ``cassette``, matched as replay matches them (method, path,
+        query, JSON body; identical requests in recorded order). A request with no recording
+        gets a 500 error naming the closest recorded request and the difference. ``faults``
+        are injected as in replay (see :mod:`replaystream.faults`)."""
+        with self._lock:
+            self._faults = FaultPlan(faults)
+            self._cassette = cassette
+            self._index = MatchIndex(cassette.interactions, match or MatchConfig())
+            self._pacing = pacing
 
     def ack(self, n: int = 1) -> None:
         """Tell a held-back stream that the client received ``n`` more events.
@@ -182,11 +213,31 @@ class ProviderEmulator:
     def _take(self, request: ReceivedRequest) -> ScriptedResponse | None:
         with self._lock:
             self._requests.append(request)
+            if self._index is not None:
+                model = request.as_request()
+                if self._faults.faults and self._index.was_recorded(model):
+                    injected = self._faults.intercept(model, detect(model.path, model.headers)[0])
+                    if injected is not None:
+                        return ScriptedResponse.from_interaction(Interaction(model, injected))
+                hit = self._index.take(model)
+                if hit is not None:
+                    shaped, delays = self._faults.shape(hit[1].response)
+                    return ScriptedResponse.from_interaction(Interaction(model, shaped), self._pacing, delays)
+                if not self._queue:
+                    return self._miss(model)
             for n, (path, response) in enumerate(self._queue):
                 if path is None or path == request.path:
                     del self._queue[n]
                     return response
             return None
+
+    def _miss(self, request: Request) -> ScriptedResponse:
+        near = closest(request, self._index.interactions, self._index.config) if self._index else None
+        message = f"replaystream serve: no recorded response for {request.method} {request.target}"
+        if near is not None:
+            message += f"; closest recorded request is interaction {near[0]}:\n{near[1]}"
+        return ScriptedResponse(500, {"content-type": "application/json"}, body=json.dumps(
+            {"error": {"message": message, "type": "replaystream_no_recording"}}).encode())
 
     def _queued_paths(self) -> list[str]:
         with self._lock:

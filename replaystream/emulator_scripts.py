@@ -83,12 +83,14 @@ class ScriptedResponse:
         return self.gaps_ms / 1000 if index > 0 or self.events is None else 0.0
 
     @classmethod
-    def from_interaction(cls, interaction: Interaction, pacing: Pacing = "instant") -> ScriptedResponse:
+    def from_interaction(cls, interaction: Interaction, pacing: Pacing = "instant",
+                         delays: dict[int, float] | None = None) -> ScriptedResponse:
         """Serve a recorded interaction: its raw event bytes, status and headers.
 
         ``pacing``: ``"instant"`` (no waits), ``"recorded"`` (the recorded gaps, from each
         event's ``ms`` offset) or a factor that divides the recorded gaps (2.0 = twice as
         fast). A recording that ended in a connection error drops the connection again.
+        ``delays`` adds seconds before given events (injected faults).
         """
         factor = _pacing_factor(pacing)
         resp = interaction.response
@@ -98,8 +100,9 @@ class ScriptedResponse:
             return cls(resp.status, headers, body=resp.body or b"", gaps_ms=gap)
         gaps: list[float] = []
         previous = 0.0
-        for event in resp.events:
-            gaps.append(max(event.ms - previous, 0.0) / factor if factor else 0.0)
+        for n, event in enumerate(resp.events):
+            gaps.append((max(event.ms - previous, 0.0) / factor if factor else 0.0)
+                        + (delays or {}).get(n, 0.0) * 1000.0)
             previous = event.ms
         close_after = len(resp.events) if resp.end == END_ERROR else None
         return cls(resp.status, headers, events=[e.raw for e in resp.events], gaps_ms=gaps,

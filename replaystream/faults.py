@@ -18,6 +18,8 @@ never change the cassette.
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .cassette import Event, Interaction, Request, Response
@@ -129,3 +131,35 @@ def apply_stream_faults(response: Response, faults: list[Fault]) -> tuple[Respon
             error = {"type": "RemoteProtocolError",
                      "message": "peer closed connection without sending complete message body (incomplete chunked read)"}
     return Response(response.status, response.headers, events, response.body, response.body_ms, end, error), delays
+
+
+class FaultPlan:
+    """Which fault hits which replayed request: shared by replay sessions and ``serve``.
+
+    Requests are numbered by the recorded responses handed out so far, so a ``status``
+    fault answers ``times`` attempts *before* recorded response ``request`` and the
+    retry then gets the recording.
+    """
+
+    def __init__(self, faults: Sequence[Fault | str | dict[str, object]] = ()) -> None:
+        self.faults = [Fault.coerce(f) for f in faults]
+        self._status_left = {n: f.times for n, f in enumerate(self.faults) if f.kind == "status"}
+        self.replayed = 0
+        self._lock = threading.Lock()
+
+    def intercept(self, request: Request, provider: str) -> Response | None:
+        """An injected error response for this attempt, or ``None`` to go on to the recording."""
+        with self._lock:
+            for n, left in self._status_left.items():
+                if left and self.faults[n].request == self.replayed:
+                    self._status_left[n] = left - 1
+                    return error_interaction(self.faults[n], request, provider).response
+        return None
+
+    def shape(self, response: Response) -> tuple[Response, dict[int, float]]:
+        """The next recorded response as replayed under its faults, and delays before events."""
+        with self._lock:
+            number = self.replayed
+            self.replayed += 1
+        faults = [f for f in self.faults if f.request == number and f.kind != "status"]
+        return apply_stream_faults(response, faults) if faults else (response, {})

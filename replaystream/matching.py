@@ -22,12 +22,15 @@ class MatchConfig:
     Always: method, path, query (order-insensitive) and the JSON body. ``ignore_fields``
     removes volatile body fields by dotted path (``*`` matches every list item or key),
     e.g. ``("metadata.user_id", "messages.*.id")``. ``headers`` adds request headers
-    to the key, e.g. ``("anthropic-beta", "api-version")``.
+    to the key, e.g. ``("anthropic-beta", "api-version")``. ``ignore_query`` leaves query
+    parameters out (e.g. ``("beta",)``, which older anthropic SDKs sent); ``body=False``
+    matches on the route alone (method, path, query).
     """
 
     ignore_fields: Sequence[str] = ()
     headers: Sequence[str] = ()
     ignore_query: Sequence[str] = ()
+    body: bool = True
 
 
 def _drop(value: Any, parts: list[str]) -> None:
@@ -59,7 +62,9 @@ def _drop(value: Any, parts: list[str]) -> None:
 def canonical(request: Request, config: MatchConfig) -> dict[str, Any]:
     """The parts of a request that matching compares, as plain data."""
     body: Any = request.body if request.body is not None else request.body_text
-    if config.ignore_fields and isinstance(body, (dict, list)):
+    if not config.body:
+        body = None
+    elif config.ignore_fields and isinstance(body, (dict, list)):
         body = copy.deepcopy(body)
         for path in config.ignore_fields:
             _drop(body, path.split("."))

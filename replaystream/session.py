@@ -20,7 +20,7 @@ from typing import Any, Literal, TypeVar
 from . import transport
 from .cassette import Cassette, Interaction, Request, Response
 from .errors import CassetteExhaustedError, CassetteMissError, ReplayStreamError
-from .faults import Fault, apply_stream_faults, error_interaction
+from .faults import Fault, FaultPlan
 from .matching import MatchConfig, MatchIndex, closest
 from .network import block_network
 from .player import Pacing, Player, parse_pacing
@@ -64,9 +64,7 @@ class Session:
         self.pacing = parse_pacing(pacing)
         self.scrubber = scrub or Scrubber()
         self.allow_repeats = allow_repeats
-        self.faults = [Fault.coerce(f) for f in faults]
-        self._status_left = {n: f.times for n, f in enumerate(self.faults) if f.kind == "status"}
-        self.replayed = 0  # recorded responses handed out so far (faults count requests by it)
+        self.faults = FaultPlan(faults)
         self.last_player: Player | None = None  # the stream replayed last (its position is progress)
         # Offline by default when nothing may be recorded: other HTTP stacks are blocked too.
         self.offline = (mode == "none") if offline is None else offline
@@ -95,19 +93,13 @@ class Session:
     def plan(self, request: Request) -> tuple[Response, dict[int, float]] | None:
         """The response to replay (and fault delays), or ``None`` to record; raises on a forbidden miss."""
         if self.can_replay:
-            with self._lock:
-                for n, left in self._status_left.items():
-                    fault = self.faults[n]
-                    if left and fault.request == self.replayed and self.index.was_recorded(request):
-                        self._status_left[n] = left - 1
-                        return error_interaction(fault, request, detect(request.path, request.headers)[0]).response, {}
+            if self.faults.faults and self.index.was_recorded(request):
+                injected = self.faults.intercept(request, detect(request.path, request.headers)[0])
+                if injected is not None:
+                    return injected, {}
             hit = self.index.take(request, repeat=self.allow_repeats)
             if hit is not None:
-                with self._lock:
-                    number = self.replayed
-                    self.replayed += 1
-                faults = [f for f in self.faults if f.request == number and f.kind != "status"]
-                return apply_stream_faults(hit[1].response, faults) if faults else (hit[1].response, {})
+                return self.faults.shape(hit[1].response)
         if self.can_record:
             return None
         error = self._miss(request)

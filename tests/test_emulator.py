@@ -18,6 +18,7 @@ from langchain_core.messages import AIMessageChunk
 from langchain_openai import ChatOpenAI, OpenAIEmbeddings
 
 from replaystream.cassette import END_ERROR, Cassette, Event, Interaction, Request, Response
+from replaystream.matching import MatchConfig
 from replaystream.emulator import (
     ProviderEmulator,
     ScriptedResponse,
@@ -481,7 +482,8 @@ def test_from_interaction_pacing() -> None:
 
 def test_serve_cassette_replays_bytes_and_pace(emulator: ProviderEmulator) -> None:
     recorded = cassette()
-    emulator.serve_cassette(recorded, pacing=2.0)  # gaps halved: 50 ms, then 20 ms each
+    # gaps halved: 50 ms, then 20 ms each; the hand-made cassette has no bodies: match on route
+    emulator.serve_cassette(recorded, pacing=2.0, match=MatchConfig(body=False))
     embedded = oai(emulator).embeddings.create(model="text-embedding-3-small", input="x")  # its own path queue
     assert embedded.data[0].embedding == [1.0]
     start, stamps = time.monotonic(), []

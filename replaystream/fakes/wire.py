@@ -34,7 +34,7 @@ _REPLAY_HOST = "http://127.0.0.1:9"  # never contacted: the transport answers fr
 def _any_request_to(inter: Interaction) -> MatchConfig:
     """The recorded interaction answers whatever body and query the rebuilt request has;
     only the route must agree. Strictness about input lives in ReplayChatModel(strict=True)."""
-    return MatchConfig(ignore_fields=("*",), ignore_query=tuple(k for k, _ in parse_qsl(inter.request.query)))
+    return MatchConfig(body=False, ignore_query=tuple(k for k, _ in parse_qsl(inter.request.query)))
 
 
 def _base_url(inter: Interaction) -> str:
