@@ -8,7 +8,7 @@ Kinds:
   dropped connection raises: ``httpx2.RemoteProtocolError``).
 - ``status``: an HTTP error (429 with ``Retry-After``, 500, 529, ...) *instead of* the
   recorded response, ``times`` times; the recorded stream answers the retry.
-- ``malformed``: event ``at`` is replaced by a broken one (invalid JSON in ``data:``).
+- ``malformed``: event ``at`` arrives with its JSON cut in half (its ``event:`` line kept).
 - ``delay``: a pause of ``seconds`` before event ``at`` (for timeout tests).
 
 ``request`` picks which replayed request (0 = the first) the fault applies to; faults
@@ -26,7 +26,20 @@ from .cassette import Event, Interaction, Request, Response
 from .errors import ReplayStreamError
 
 KINDS = ("disconnect", "status", "malformed", "delay")
-MALFORMED_EVENT = b'data: {"malformed": tru\n\n'
+
+
+def malform(raw: bytes) -> bytes:
+    """The same event with its JSON cut in half: field names (``event:``) and framing stay,
+    so the SDK does not skip it as unknown but fails to parse it, as with a corrupt chunk."""
+    lines = raw.split(b"\n")
+    for n, line in enumerate(lines):
+        if line.startswith(b"data:"):
+            payload = line[5:]
+            lines[n] = b"data:" + payload[: max(2, len(payload) // 2)]
+            break
+    else:
+        return b'data: {"malformed": tru\n\n'
+    return b"\n".join(lines)
 
 
 class FaultSpecError(ReplayStreamError):
@@ -122,7 +135,7 @@ def apply_stream_faults(response: Response, faults: list[Fault]) -> tuple[Respon
     end, error = response.end, response.error
     for fault in faults:
         if fault.kind == "malformed" and fault.at < len(events):
-            events[fault.at] = Event(MALFORMED_EVENT, events[fault.at].ms)
+            events[fault.at] = Event(malform(events[fault.at].raw), events[fault.at].ms)
         elif fault.kind == "delay":
             delays[fault.at] = delays.get(fault.at, 0.0) + fault.seconds
         elif fault.kind == "disconnect" and fault.at + 1 < len(events):
