@@ -43,6 +43,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if not files:
         print("replaystream check: no cassettes found in " + ", ".join(args.paths), file=sys.stderr)
         return EXIT_USAGE
+    if args.drift:
+        return _drift(files, args)
     values = tuple(v for v in (os.environ.get(n, "") for n in SECRET_ENV_VARS) if len(v) >= 8)
     findings = [f for path in files for f in check_file(path, values)]
     for finding in findings:
@@ -50,6 +52,29 @@ def _cmd_check(args: argparse.Namespace) -> int:
     status = f"{len(files)} cassette(s) checked, {len(findings)} finding(s)"
     print(status, file=sys.stderr if findings else sys.stdout)
     return EXIT_FINDING if findings else EXIT_OK
+
+
+def _drift(files: list[Path], args: argparse.Namespace) -> int:
+    from .cassette import Cassette
+    from .drift import DriftUnavailable, check_cassette
+
+    drifted = 0
+    for path in files:
+        try:
+            results = check_cassette(Cassette.load(path), base_url=args.drift_base_url, live=args.live)
+        except DriftUnavailable as exc:
+            print(f"replaystream check --drift: cannot run: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        for r in results:
+            if r.differences:
+                drifted += 1
+                print(f"{path}: interaction {r.index} ({r.target}): shape drift")
+                for line in r.differences:
+                    print(f"    {line}")
+            else:
+                print(f"{path}: interaction {r.index} ({r.target}): same shape")
+    print(f"{drifted} interaction(s) drifted", file=sys.stderr if drifted else sys.stdout)
+    return EXIT_FINDING if drifted else EXIT_OK
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -122,6 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="validate cassettes and scan them for secrets (exit 1 on a finding)")
     p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--drift", action="store_true",
+                   help="re-send each recorded request and report changes in stream shape (exit 1 on drift)")
+    p.add_argument("--live", action="store_true",
+                   help="with --drift: allow requests to the real provider APIs (needs the API key variables)")
+    p.add_argument("--drift-base-url", metavar="URL", help="with --drift: send to this server instead (e.g. the emulator)")
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("import", help="convert vcrpy / pytest-recording cassettes (and raw SSE bodies)")
