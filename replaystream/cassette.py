@@ -240,6 +240,13 @@ class _Reader:
             raise self.fail(f"{where}.{key}", f"expected {names}, found {type(value).__name__}")
         return value
 
+    def headers(self, obj: dict[str, Any], where: str) -> dict[str, str]:
+        headers = self.get(obj, "headers", where, dict, {})
+        for k, v in headers.items():
+            if not isinstance(v, str):
+                raise self.fail(f"{where}.headers.{k}", f"expected str, found {type(v).__name__}")
+        return {k.lower(): v for k, v in headers.items()}
+
     def blob(self, obj: dict[str, Any], key: str, where: str) -> bytes | None:
         if key in obj:
             return self.get(obj, key, where, str).encode("utf-8")  # type: ignore[no-any-return]
@@ -275,24 +282,18 @@ def _decode_interaction(rd: _Reader, item: Any, where: str) -> Interaction:
         raise rd.fail(where, f"expected an object, found {type(item).__name__}")
     rq = rd.get(item, "request", where, dict)
     w = f"{where}.request"
-    headers = rd.get(rq, "headers", w, dict, {})
-    for k, v in headers.items():
-        if not isinstance(v, str):
-            raise rd.fail(f"{w}.headers.{k}", f"expected str, found {type(v).__name__}")
+    headers = rd.headers(rq, w)
     request = Request(
         method=rd.get(rq, "method", w, str).upper(),
         path=rd.get(rq, "path", w, str),
         query=rd.get(rq, "query", w, str, ""),
-        headers={k.lower(): v for k, v in headers.items()},
+        headers=headers,
         body=rq.get("body"),
         body_text=rd.get(rq, "body_text", w, str, None),
     )
     rs = rd.get(item, "response", where, dict)
     w = f"{where}.response"
-    rheaders = rd.get(rs, "headers", w, dict, {})
-    for k, v in rheaders.items():
-        if not isinstance(v, str):
-            raise rd.fail(f"{w}.headers.{k}", f"expected str, found {type(v).__name__}")
+    rheaders = rd.headers(rs, w)
     events: list[Event] | None = None
     body: bytes | None = None
     if "events" in rs:
@@ -327,7 +328,7 @@ def _decode_interaction(rd: _Reader, item: Any, where: str) -> Interaction:
     status = rd.get(rs, "status", w, int)
     if not 100 <= status <= 599:
         raise rd.fail(f"{w}.status", f"{status} is not an HTTP status")
-    response = Response(status, {k.lower(): v for k, v in rheaders.items()}, events, body,
+    response = Response(status, rheaders, events, body,
                         rd.get(rs, "body_ms", w, float, 0.0), end, error)
     scrubbed = rd.get(item, "scrubbed", where, list, [])
     for n, entry in enumerate(scrubbed):

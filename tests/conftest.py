@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import httpcore2  # noqa: F401  (see below)
@@ -20,3 +21,19 @@ def emulator() -> Iterator[ProviderEmulator]:
     """A loopback provider emulator; short hold-back timeout so a buffering client fails fast."""
     with ProviderEmulator(hold_back_timeout=0.5) as emu:
         yield emu
+
+
+@pytest.fixture
+def no_sockets(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
+    """The real socket layer refuses and records every connect: replay must never reach it,
+    and nothing can leave this machine even if replay were broken."""
+    attempts: list[object] = []
+
+    def connect(self: socket.socket, address: object) -> None:
+        attempts.append(address)
+        raise ConnectionRefusedError(f"test forbids connecting to {address}")
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect)
+    yield attempts
+    assert attempts == [], f"replay touched the network: {attempts}"

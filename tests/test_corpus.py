@@ -12,8 +12,7 @@ from __future__ import annotations
 import csv
 import inspect
 import json
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,21 +136,6 @@ def baseline(inters: list[SourceInteraction]) -> list[tuple[list[Any], BaseExcep
         with httpx2.Client(transport=httpx2.MockTransport(handler)) as client:
             results.append(run_sdk(inter, client))
     return results
-
-
-@pytest.fixture
-def no_sockets(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
-    """Any connect attempt is recorded and refused: replay must never reach a socket."""
-    attempts: list[object] = []
-
-    def connect(self: socket.socket, address: object) -> None:
-        attempts.append(address)
-        raise ConnectionRefusedError(f"test forbids connecting to {address}")
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect)
-    yield attempts
-    assert attempts == [], f"replay touched the network: {attempts}"
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -86,15 +85,6 @@ def server() -> Iterator[str]:
         thread.join()
 
 
-@pytest.fixture
-def no_sockets(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    def connect(self: socket.socket, address: object) -> None:
-        raise AssertionError(f"replay tried to connect to {address}")
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    yield
-
-
 def client(base_url: str) -> openai.OpenAI:
     return openai.OpenAI(base_url=base_url, api_key="sk-test-not-a-real-key", max_retries=0)
 
@@ -126,7 +116,7 @@ def recorded(request: pytest.FixtureRequest, server: str, tmp_path: Path) -> tup
 
 
 def test_vcrpy_recording_with_gzip_binary_bodies_imports_and_replays(
-        recorded: tuple[Path, Any, bool], tmp_path: Path, no_sockets: None) -> None:
+        recorded: tuple[Path, Any, bool], tmp_path: Path, no_sockets: list[object]) -> None:
     path, live, decoded = recorded
     assert live == ("Hi (gzip)", SSE_CHUNKS, SSE_CHUNKS)
     if not decoded:

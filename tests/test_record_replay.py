@@ -139,20 +139,6 @@ CLIENTS: dict[str, tuple[str, Callable[[str, str], list[Any]]]] = {
 }
 
 
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
-    """The real socket layer raises first: nothing can leave, even if replay were broken."""
-    attempts: list[object] = []
-
-    def refuse(self: socket.socket, address: object) -> None:
-        attempts.append(address)
-        raise ConnectionRefusedError(f"test: no connection allowed to {address}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    yield attempts
-
-
 @pytest.mark.parametrize("kind", ["text", "tools"])
 @pytest.mark.parametrize("client", sorted(CLIENTS))
 def test_record_then_replay_offline_gives_what_the_live_run_gave(
@@ -263,7 +249,7 @@ def test_secrets_never_land(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_a_replay_miss_never_opens_a_connection_and_shows_the_diff(tmp_path: Path,
-                                                                   no_network: list[object]) -> None:
+                                                                   no_sockets: list[object]) -> None:
     path = tmp_path / "c.json"
     Cassette.loads(json.dumps({
         "replaystream_cassette": 1,
@@ -285,4 +271,4 @@ def test_a_replay_miss_never_opens_a_connection_and_shows_the_diff(tmp_path: Pat
     assert '-        "content": "What color is a polar bear?",' in message
     assert '+        "content": "What color is a grizzly?",' in message
     assert "--replay-mode=new_episodes" in message
-    assert no_network == []
+    assert no_sockets == []

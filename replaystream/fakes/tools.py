@@ -167,36 +167,42 @@ class ReplayTool(BaseTool):
                                       "(made with stand_in); record it where the tool exists")
         return self._tool
 
-    def _run(self, *args: Any, config: RunnableConfig,
-             run_manager: CallbackManagerForToolRun | None = None, **kwargs: Any) -> Any:
-        value = self._input(args, kwargs)
-        if self.mode == "replay":
-            try:
-                return self._replay(value)
-            except ToolReplayMissError:
-                if self.strict or self._tool is None:
-                    raise
-        tool = self._live()
-        output = tool._run(*args, **self._inner_kwargs(tool._run, kwargs, config, run_manager))
+    def _replayed(self, value: Any) -> tuple[bool, Any]:
+        """``(True, output)`` when the recording answers; ``(False, None)`` to call the tool."""
+        if self.mode != "replay":
+            return False, None
+        try:
+            return True, self._replay(value)
+        except ToolReplayMissError:
+            if self.strict or self._tool is None:
+                raise
+            return False, None
+
+    def _called(self, value: Any, output: Any) -> Any:
         if self.mode == "record":
             self._record(value, output)
         return output
 
+    # The logic above is shared; the two entry points differ only in how they call the tool.
+    def _run(self, *args: Any, config: RunnableConfig,
+             run_manager: CallbackManagerForToolRun | None = None, **kwargs: Any) -> Any:
+        value = self._input(args, kwargs)
+        hit, output = self._replayed(value)
+        if hit:
+            return output
+        tool = self._live()
+        return self._called(value, tool._run(*args, **self._inner_kwargs(tool._run, kwargs, config, run_manager)))
+
     async def _arun(self, *args: Any, config: RunnableConfig,
                     run_manager: AsyncCallbackManagerForToolRun | None = None, **kwargs: Any) -> Any:
         value = self._input(args, kwargs)
-        if self.mode == "replay":
-            try:
-                return self._replay(value)
-            except ToolReplayMissError:
-                if self.strict or self._tool is None:
-                    raise
+        hit, output = self._replayed(value)
+        if hit:
+            return output
         tool = self._live()
         # BaseTool._arun converts an async run manager for a sync _run itself.
-        output = await tool._arun(*args, **self._inner_kwargs(tool._arun, kwargs, config, run_manager))
-        if self.mode == "record":
-            self._record(value, output)
-        return output
+        return self._called(value, await tool._arun(*args, **self._inner_kwargs(tool._arun, kwargs, config,
+                                                                                  run_manager)))
 
 
 def _open(cassette: Cassette | str | os.PathLike[str], *, create: bool) -> Cassette:
