@@ -43,7 +43,9 @@ from .emulator_scripts import (
     openai_chat_stream,
     openai_embeddings,
     openai_error,
+    cut_writes,
     openai_responses_stream,
+    plan_writes,
 )
 
 __all__ = [
@@ -386,35 +388,4 @@ class _Handler(BaseHTTPRequestHandler):
             if n and not emu._wait_acks(mark + n):
                 raise _Aborted
             time.sleep(resp.gap_before(n))
-            yield from _cut(event, resp.write_sizes)  # cut inside the event only: acks count events
-
-
-def plan_writes(resp: ScriptedResponse) -> list[tuple[float, bytes]]:
-    """A stream's socket writes as ``(seconds to wait first, bytes)``, hold-back aside.
-
-    >>> plan_writes(ScriptedResponse(events=[b"ab", b"cd"], write_sizes=3, gaps_ms=10))
-    [(0.01, b'abc'), (0.0, b'd')]
-    """
-    events = list(resp.events or [])[:resp.close_after]
-    waits = [resp.gap_before(n) for n in range(len(events))]
-    if resp.coalesce:
-        return [(sum(waits, 0.0), b"".join(events))]  # everything arrives when the last event would
-    if resp.write_sizes is None:
-        return list(zip(waits, events))
-    # Re-cut across event boundaries; a write waits for the gaps of the events starting in it.
-    size, plan, stream, starts = resp.write_sizes, [], b"".join(events), []
-    offset = 0
-    for event in events:
-        starts.append(offset)
-        offset += len(event)
-    for begin in range(0, len(stream), size):
-        wait = sum((w for w, s in zip(waits, starts) if begin <= s < begin + size), 0.0)
-        plan.append((wait, stream[begin:begin + size]))
-    return plan
-
-
-def _cut(data: bytes, size: int | None) -> list[bytes]:
-    if size is None:
-        return [data]
-    return [data[i:i + size] for i in range(0, len(data), size)]
-
+            yield from cut_writes(event, resp.write_sizes)  # cut inside the event only: acks count events

@@ -338,3 +338,34 @@ def anthropic_error(status: int, type: str, message: str) -> ScriptedResponse:
     """An Anthropic error response (``{"type": "error", "error": {...}}``) with its status."""
     return _json_response(status, {"type": "error", "error": {"type": type, "message": message},
                                    "request_id": "req_replaystream0001"})
+
+
+def plan_writes(resp: ScriptedResponse) -> list[tuple[float, bytes]]:
+    """A stream's socket writes as ``(seconds to wait first, bytes)``, hold-back aside.
+
+    >>> plan_writes(ScriptedResponse(events=[b"ab", b"cd"], write_sizes=3, gaps_ms=10))
+    [(0.01, b'abc'), (0.0, b'd')]
+    """
+    events = list(resp.events or [])[:resp.close_after]
+    waits = [resp.gap_before(n) for n in range(len(events))]
+    if resp.coalesce:
+        return [(sum(waits, 0.0), b"".join(events))]  # everything arrives when the last event would
+    if resp.write_sizes is None:
+        return list(zip(waits, events))
+    # Re-cut across event boundaries; a write waits for the gaps of the events starting in it.
+    size, plan, stream, starts = resp.write_sizes, [], b"".join(events), []
+    offset = 0
+    for event in events:
+        starts.append(offset)
+        offset += len(event)
+    for begin in range(0, len(stream), size):
+        wait = sum((w for w, s in zip(waits, starts) if begin <= s < begin + size), 0.0)
+        plan.append((wait, stream[begin:begin + size]))
+    return plan
+
+
+def cut_writes(data: bytes, size: int | None) -> list[bytes]:
+    if size is None:
+        return [data]
+    return [data[i:i + size] for i in range(0, len(data), size)]
+
