@@ -168,19 +168,27 @@ def test_record_then_replay_offline_gives_what_the_live_run_gave(
     assert attempts == [] and session.unused() == []
 
 
+@pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
 @pytest.mark.parametrize("kind", ["text", "tools"])
-def test_replay_chat_model_from_cassette_equals_the_wire_replay(tmp_path: Path, provider: str, kind: str) -> None:
+def test_replay_chat_model_from_cassette_equals_the_wire_replay(tmp_path: Path, provider: str, kind: str,
+                                                                mode: str) -> None:
     path = tmp_path / "c.json"
+    run = lc_sync(provider) if mode == "sync" else lc_async(provider)
     with ProviderEmulator() as emu:
         emu.enqueue(script(provider, kind))
         with use_cassette(path, mode="once"):
-            lc_sync(provider)(emu.base_url, kind)
+            run(emu.base_url, kind)
         base = emu.base_url
     with use_cassette(path):
-        wire = lc_sync(provider)(base, kind)
+        wire = run(base, kind)
     model = ReplayChatModel.from_cassette(path)
-    message_level = lc_chunks(list(model.stream(QUESTION)))
+    if mode == "sync":
+        message_level = lc_chunks(list(model.stream(QUESTION)))
+    else:
+        async def collect() -> list[AIMessageChunk]:
+            return [c async for c in model.astream(QUESTION)]
+        message_level = lc_chunks(arun(collect()))
     assert message_level == wire
     assert model.identity()["ls_provider"] == provider
 
