@@ -16,6 +16,9 @@ from .cassette import END_CLIENT_CLOSED, END_COMPLETE, END_ERROR, Event, Respons
 from .scrub import TRANSFER_RESPONSE_HEADERS
 from .sse import SSEFramer
 
+#: Last events after which a stream is over by its protocol, whatever the body does next.
+_STREAM_TERMINATORS = frozenset({b"data: [DONE]", b"data:[DONE]"})
+
 
 class _Decoder:
     """Content-encoding decoder for the recorded copy (the caller gets the raw bytes)."""
@@ -95,6 +98,8 @@ class StreamRecorder:
             self._body_ms = self._now_ms()
 
     def feed(self, chunk: bytes) -> None:
+        if self.done:  # read on after the cassette closed: what was saved must not change
+            return
         self._take(self._decoder.decode(chunk) if self._decoder else chunk)
 
     def complete(self) -> None:
@@ -104,8 +109,18 @@ class StreamRecorder:
         self._finish(END_ERROR, {"type": type(exc).__name__, "message": str(exc)})
 
     def close(self) -> None:
-        """The caller closed the response; if it had not read to the end, say so."""
-        self._finish(END_CLIENT_CLOSED, None)
+        """The caller closed the response; if it had not read to the end, say so.
+
+        The OpenAI SDK closes the response as soon as it has read ``data: [DONE]``, before
+        the body's closing (empty) chunk arrives: a stream that ends on that terminator,
+        with nothing pending after it, was read whole.
+        """
+        self._finish(END_COMPLETE if self._ended_by_protocol() else END_CLIENT_CLOSED, None)
+
+    def _ended_by_protocol(self) -> bool:
+        if self._framer is None or self._framer.pending or not self._events:
+            return False
+        return self._events[-1].raw.rstrip(b"\r\n") in _STREAM_TERMINATORS
 
     def _finish(self, end: str, error: dict[str, str] | None) -> None:
         with self._lock:
@@ -120,7 +135,8 @@ class StreamRecorder:
         if self._framer is not None:
             now = self._now_ms()
             self._events.extend(Event(raw, now) for raw in self._framer.finish())
-            response = Response(self.status, self.headers, events=self._events, end=end, error=error)
+            # A copy: the list the transport keeps feeding is not the one that gets saved.
+            response = Response(self.status, self.headers, events=list(self._events), end=end, error=error)
         else:
             response = Response(self.status, self.headers, body=bytes(self._body), body_ms=self._body_ms,
                                 end=end, error=error)
