@@ -19,7 +19,7 @@ from typing import Any, Literal, TypeVar
 
 from . import transport
 from .cassette import Cassette, Interaction, Request, Response
-from .errors import CassetteExhaustedError, CassetteMissError, ReplayStreamError
+from .errors import CassetteExhaustedError, CassetteMissError, RecordingError, ReplayStreamError
 from .faults import Fault, FaultPlan
 from .matching import MatchConfig, MatchIndex, closest
 from .network import block_network
@@ -170,7 +170,14 @@ class Session:
         if self.new and not failed:
             self.cassette.interactions = self.cassette.interactions + self.new
             self.cassette.meta.setdefault("format", "replaystream cassette v1: see docs/cassette-format.md")
-            self.cassette.save(self.path)
+            try:
+                self.cassette.save(self.path)
+            except OSError as exc:  # disk full, read-only, permissions: the old file is still there
+                raise RecordingError(
+                    f"could not save {len(self.new)} new interaction(s) to cassette {self.path}: "
+                    f"{exc.strerror or exc} (errno {exc.errno}).\n"
+                    "  Nothing was written: the previous cassette is untouched. Free the space (or fix the "
+                    "permissions) and run the recording again.") from exc
 
     def unused(self) -> list[int]:
         """Indexes of this cassette's recorded interactions that were not replayed."""
