@@ -22,10 +22,17 @@ SECRET_HEADERS = frozenset({
     "openai-organization", "openai-project", "anthropic-organization-id",
     "x-request-id", "request-id", "openai-request-id", "x-amzn-requestid", "cf-ray",
 })
+#: Of those, the ones whose values are credentials or account identity: a value sent in one
+#: of them is removed wherever else it appears (a key passed in code, echoed in an error body;
+#: an organisation id quoted in a rate-limit message).
+CREDENTIAL_HEADERS = frozenset({
+    "authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "set-cookie",
+    "openai-organization", "openai-project", "anthropic-organization-id",
+})
 #: Query parameters that carry keys (Azure, Gemini style).
 SECRET_QUERY = frozenset({"api-key", "api_key", "key", "access_token"})
 #: Environment variables whose *values* are removed wherever they appear.
-SECRET_ENV_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+SECRET_ENV_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID")
 #: Request headers that only make diffs noisy (SDK versions, transport details). They
 #: play no part in replay, so they are not kept; they are not secrets either.
 NOISY_REQUEST_HEADERS = frozenset({
@@ -67,8 +74,8 @@ class Scrubber:
     def __call__(self, interaction: Interaction) -> Interaction | None:
         done: list[str] = list(interaction.scrubbed)
         secret_headers = self.headers()
-        values = self.secret_values()
         rq, rs = interaction.request, interaction.response
+        values = _with_header_values(self.secret_values(), rq.headers, rs.headers, names=secret_headers)
 
         req_headers: dict[str, str] = {}
         for name, value in rq.headers.items():
@@ -122,6 +129,29 @@ class Scrubber:
                 break
             result = hook(result)
         return result
+
+
+def _header_secrets(name: str, value: str) -> list[str]:
+    """A credential header's value, and the parts of it that are secrets on their own."""
+    parts = [value.strip()]
+    if name in ("authorization", "proxy-authorization") and " " in value.strip():
+        parts.append(value.strip().split(None, 1)[1])  # "Bearer sk-...": the key itself
+    elif name == "cookie":
+        parts += [pair.partition("=")[2].strip() for pair in value.split(";")]
+    elif name == "set-cookie":  # the first pair is the cookie; path, domain, expires are not secret
+        parts = [value.split(";", 1)[0].strip(), value.split(";", 1)[0].partition("=")[2].strip()]
+    return parts
+
+
+def _with_header_values(values: list[str], *header_sets: dict[str, str], names: frozenset[str]) -> list[str]:
+    found = set(values)
+    for headers in header_sets:
+        for name, value in headers.items():
+            if name in CREDENTIAL_HEADERS or (name in names and name not in SECRET_HEADERS):
+                found.update(_header_secrets(name, value))
+    # Longest first, so a key that contains another is removed whole; short values are not
+    # secrets (and masking them would rewrite ordinary text).
+    return sorted((v for v in found if len(v) >= 8), key=len, reverse=True)
 
 
 def _scrub_bytes(data: bytes, secrets: Iterable[tuple[bytes, bytes]], done: list[str], where: str) -> bytes:
