@@ -13,6 +13,8 @@ from replaystream.cassette import Cassette
 from replaystream.errors import CassetteError
 from replaystream.session import MODES
 
+pytestmark = pytest.mark.outcome("typed error, file untouched")
+
 GOOD = {
     "replaystream_cassette": 1,
     "meta": {},

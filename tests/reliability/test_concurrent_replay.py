@@ -4,12 +4,16 @@ transport each get their own recorded stream, whole and in order."""
 import asyncio
 import threading
 from pathlib import Path
+from typing import Any
 
 import httpx
 import httpx2
+import pytest
 
 from replaystream import use_cassette
 from replaystream.cassette import Cassette, Event, Interaction, Request, Response
+
+pytestmark = pytest.mark.outcome("each stream to its own caller")
 
 N = 64
 EVENTS = 20
@@ -30,7 +34,7 @@ def expected(i: int) -> list[str]:
     return [f"data: {{\"stream\": {i}, \"n\": {k}}}\n\n" for k in range(EVENTS)]
 
 
-async def test_burst_of_async_streams_each_reaches_its_caller(tmp_path: Path) -> None:
+async def test_burst_of_async_streams_each_reaches_its_caller(tmp_path: Path, record_property: Any) -> None:
     path = stream_cassette(tmp_path / "c.json")
 
     async def one(client: httpx2.AsyncClient, i: int) -> list[str]:
@@ -46,9 +50,10 @@ async def test_burst_of_async_streams_each_reaches_its_caller(tmp_path: Path) ->
             results = await asyncio.gather(*(one(client, i) for i in range(N)))
     assert results == [expected(i) for i in range(N)]
     assert session.unused() == []
+    record_property("streams", len(results))
 
 
-def test_threads_share_one_cassette_without_mixing(tmp_path: Path) -> None:
+def test_threads_share_one_cassette_without_mixing(tmp_path: Path, record_property: Any) -> None:
     path = stream_cassette(tmp_path / "c.json")
     results: dict[int, list[str]] = {}
     errors: list[BaseException] = []
@@ -72,6 +77,8 @@ def test_threads_share_one_cassette_without_mixing(tmp_path: Path) -> None:
     assert not errors
     assert results == {i: expected(i) for i in range(N)}
     assert session.unused() == []
+    record_property("streams", len(results))
+    record_property("threads", len(threads))
 
 
 async def test_identical_concurrent_requests_take_distinct_responses(tmp_path: Path) -> None:
