@@ -10,6 +10,14 @@ numbers from the seed where it shows them. Replay runs the real ``ChatAnthropic`
 
     outcome = asyncio.run(replay(section("polar_bear_sync"), default_cassette_dir()))
     print(outcome.lines[0])   # |Polar bears actually| have transparent, hollow fur, not| ...
+
+What langchain-anthropic 1.7 makes of a stream: an empty first chunk (``message_start``:
+``response_metadata`` with the model name) and an empty last one (``message_delta``:
+stop reason, ``usage_metadata``, ``chunk_position="last"``), so a printed stream starts
+with ``|`` and ends with ``||`` exactly as the seed's did. Unlike the seed's version it
+takes usage from ``message_delta`` only: the seed's ``chunks[0]`` usage (14 in, 4 out) is
+in the recorded ``message_start`` but no longer reaches a chunk, and the seed's 8 + 13
+total for "hello" (start 1 + delta 12) is now 8 + 12.
 """
 
 from __future__ import annotations

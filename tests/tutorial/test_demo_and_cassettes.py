@@ -105,3 +105,23 @@ def test_cassettes_say_how_they_were_made(sec: object) -> None:
 def test_wheel_ships_the_cassettes() -> None:
     text = (ROOT / "pyproject.toml").read_text("utf-8")
     assert '"cassettes" = "replaystream/_cassettes"' in text
+
+
+def test_an_installed_package_uses_its_own_cassettes(tmp_path: Path) -> None:
+    """As laid out by the wheel (pyproject force-includes cassettes -> replaystream/_cassettes)."""
+    import subprocess
+    import sys
+
+    site = tmp_path / "site"
+    shutil.copytree(ROOT / "replaystream", site / "replaystream",
+                    ignore=shutil.ignore_patterns("__pycache__", "_cassettes"))
+    shutil.copytree(CASSETTES, site / "replaystream" / "_cassettes" / "tutorial")
+    code = ("from replaystream.cli import main; from replaystream.tutorial import default_cassette_dir; "
+            "print(default_cassette_dir()); raise SystemExit(main(['demo', '--section', 'polar_bear_sync']))")
+    done = subprocess.run([sys.executable, "-c", code], check=False, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60,
+                          env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == str(site / "replaystream" / "_cassettes" / "tutorial")
+    assert SEED_PRINTED["polar_bear_sync"] in lines
