@@ -268,6 +268,7 @@ class ProviderEmulator:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # the default 5 resets bursts of concurrent connects
     emulator: ProviderEmulator
 
     def handle_error(self, request: Any, client_address: Any) -> None:
