@@ -84,11 +84,11 @@ def test_one_cassette_per_model_section_and_no_other() -> None:
 
 @pytest.mark.parametrize("sec", [s for s in SECTIONS if s.cassette], ids=lambda s: s.name)
 def test_cassettes_say_how_they_were_made(sec: object) -> None:
-    from replaystream.tutorial import Section, Stream
+    from replaystream.tutorial import RECORDING_KEY, Section, Stream
 
     assert isinstance(sec, Section) and sec.cassette
     raw = (CASSETTES / sec.cassette).read_text("utf-8")
-    assert "sk-ant-tutorial-placeholder" not in raw
+    assert RECORDING_KEY not in raw  # the placeholder key sent while recording
     cassette = Cassette.load(CASSETTES / sec.cassette)
     assert "emulator" in cassette.meta["source"] and "not a live provider" in cassette.meta["source"]
     assert cassette.meta["seed_section"] == sec.seed_section
