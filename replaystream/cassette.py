@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import CassetteError, CassetteVersionError
+from .errors import CassetteError
 from .serialize import dump_cassette
 
 FORMAT_VERSION = 1
