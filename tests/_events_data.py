@@ -108,3 +108,8 @@ def handlers_tool(word: str, config: RunnableConfig) -> str:
     callbacks = config.get("callbacks")
     handlers = list(callbacks) if isinstance(callbacks, list) else list(callbacks.handlers)  # type: ignore[union-attr]
     return reverse_word.invoke(word, {"callbacks": handlers})
+
+
+async def v2_events(runnable: Any, value: Any, **kwargs: Any) -> list[Any]:
+    """Every ``astream_events(version="v2")`` event of one run, as LangChain yields them."""
+    return [e async for e in runnable.astream_events(value, version="v2", **kwargs)]

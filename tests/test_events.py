@@ -9,7 +9,13 @@ import uuid
 import warnings
 
 import pytest
-from _events_data import COUNTRIES, COUNTRIES_PROMPT, ChunkModel, countries_model
+from _events_data import (
+    COUNTRIES,
+    COUNTRIES_PROMPT,
+    ChunkModel,
+    countries_model,
+    v2_events,
+)
 from langchain_core.callbacks import adispatch_custom_event
 from langchain_core.documents import Document
 from langchain_core.messages import AIMessageChunk, HumanMessage
@@ -26,12 +32,9 @@ def _chain():
     return ChatPromptTemplate.from_template("{q}") | model | JsonOutputParser().with_config({"run_name": "my_parser"})
 
 
-async def _events(runnable, value, **kwargs):
-    return [e async for e in runnable.astream_events(value, version="v2", **kwargs)]
-
 
 async def test_run_ids_become_labels_by_first_appearance_and_tree_is_kept():
-    events = normalize_events(await _events(_chain(), {"q": COUNTRIES_PROMPT}))
+    events = normalize_events(await v2_events(_chain(), {"q": COUNTRIES_PROMPT}))
     labels = list(dict.fromkeys(e["run_id"] for e in events))
     assert labels == ["RunnableSequence#0", "ChatPromptTemplate#0", "model#0", "my_parser#0"]
     parents = {e["run_id"]: e["parent_ids"] for e in events}
@@ -44,13 +47,13 @@ async def test_run_ids_become_labels_by_first_appearance_and_tree_is_kept():
 
 
 async def test_two_runs_normalise_identically():
-    first = normalize_events(await _events(_chain(), {"q": "x"}))
-    second = normalize_events(await _events(_chain(), {"q": "x"}))
+    first = normalize_events(await v2_events(_chain(), {"q": "x"}))
+    second = normalize_events(await v2_events(_chain(), {"q": "x"}))
     assert first == second
 
 
 async def test_keeps_the_event_keys_so_event_code_reads_it():
-    raw = await _events(_chain(), {"q": "x"})
+    raw = await v2_events(_chain(), {"q": "x"})
     norm = normalize_events(raw)
     assert len(norm) == len(raw)
     for r, n in zip(raw, norm, strict=True):
@@ -64,7 +67,7 @@ async def test_keeps_the_event_keys_so_event_code_reads_it():
 
 
 async def test_pure_inputs_untouched_and_idempotent():
-    raw = await _events(_chain(), {"q": "x"})
+    raw = await v2_events(_chain(), {"q": "x"})
     before = copy.deepcopy(raw)
     norm = normalize_events(raw)
     assert raw == before
@@ -73,7 +76,7 @@ async def test_pure_inputs_untouched_and_idempotent():
 
 
 async def test_message_ids_name_their_run():
-    norm = normalize_events(await _events(_chain(), {"q": "x"}))
+    norm = normalize_events(await v2_events(_chain(), {"q": "x"}))
     chunk = next(e["data"]["chunk"] for e in norm if e["event"] == "on_chat_model_stream")
     assert chunk == {"_type": "AIMessageChunk", "content": "{", "id": "lc_run--model#0"}
 
@@ -138,7 +141,7 @@ async def test_custom_events_label_their_run_by_its_own_name():
         await adispatch_custom_event("progress", {"step": 1})
         return x
 
-    events = normalize_events(await _events(RunnableLambda(emits, name="worker"), "in"))
+    events = normalize_events(await v2_events(RunnableLambda(emits, name="worker"), "in"))
     custom = next(e for e in events if e["event"] == "on_custom_event")
     assert custom["name"] == "progress" and custom["run_id"] == "worker#0"
     assert custom["data"] == {"step": 1}
@@ -162,7 +165,7 @@ async def test_v3_content_block_events_async_and_sync():
 
 async def test_str_parser_chunks_are_plain_strings():
     chain = ChunkModel.of(["a", "b"]) | StrOutputParser()
-    norm = normalize_events(await _events(chain, "q"))
+    norm = normalize_events(await v2_events(chain, "q"))
     # langchain-core 1.8 ends every stream with an empty ``chunk_position="last"`` chunk
     assert [e["data"]["chunk"] for e in norm if e["event"] == "on_parser_stream"] == ["a", "b", ""]
 

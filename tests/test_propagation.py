@@ -14,6 +14,7 @@ from _events_data import (
     reverse_and_double,
     reverse_and_double_lambda,
     thread_tool,
+    v2_events,
 )
 
 from replaystream.errors import ReplayStreamError
@@ -21,15 +22,11 @@ from replaystream.propagation import PropagationError, assert_propagated, run_tr
 from replaystream.snapshot import event_snapshot
 
 
-async def _events(runnable, value, **kwargs):
-    return [e async for e in runnable.astream_events(value, version="v2", **kwargs)]
-
-
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="contextvars reach tool bodies from 3.11 on")
 async def test_tutorial_bad_tool_stays_attached_on_py311(snapshot):
     # The tutorial says bad_tool loses its callbacks; on Python 3.11+ the context carries
     # the config into the tool body, so reverse_word is a child of bad_tool.
-    events = await _events(bad_tool, "hello")
+    events = await v2_events(bad_tool, "hello")
     tree = assert_propagated(events, expect_children={"bad_tool": ["reverse_word"]})
     assert tree.draw() == "bad_tool#0 (tool)\n`-- reverse_word#0 (chain)"
     assert event_snapshot(snapshot) == events
@@ -38,14 +35,14 @@ async def test_tutorial_bad_tool_stays_attached_on_py311(snapshot):
 @pytest.mark.parametrize("runnable", [reverse_and_double_lambda, reverse_and_double],
                          ids=["RunnableLambda", "chain_decorator"])
 async def test_reverse_and_double_propagates(runnable, snapshot):
-    events = await _events(runnable, "1234")
+    events = await v2_events(runnable, "1234")
     assert_propagated(events, expect_children={"reverse_and_double": ["reverse_word"]})
     assert [e["data"].get("output") for e in events if e["event"] == "on_chain_end"] == ["4321", "43214321"]
     assert event_snapshot(snapshot) == events
 
 
 async def test_thread_without_context_loses_the_child():
-    events = await _events(thread_tool, "hello")
+    events = await v2_events(thread_tool, "hello")
     assert [e["event"] for e in events] == ["on_tool_start", "on_tool_end"]  # reverse_word vanished
     assert events[-1]["data"]["output"] == "olleh"  # ... yet it did run
     with pytest.raises(PropagationError) as info:
@@ -58,7 +55,7 @@ async def test_thread_without_context_loses_the_child():
 
 
 async def test_handlers_without_parent_make_a_detached_root():
-    events = await _events(handlers_tool, "hello")
+    events = await v2_events(handlers_tool, "hello")
     with pytest.raises(PropagationError) as info:
         assert_propagated(events)
     message = str(info.value)
@@ -73,7 +70,7 @@ async def test_missing_parent_is_reported():
     from langchain_core.output_parsers import JsonOutputParser
 
     chain = countries_model() | JsonOutputParser().with_config({"run_name": "my_parser"})
-    filtered = await _events(chain, "q", include_names=["my_parser"])  # the root is filtered out
+    filtered = await v2_events(chain, "q", include_names=["my_parser"])  # the root is filtered out
     with pytest.raises(PropagationError) as info:
         assert_propagated(filtered)
     message = str(info.value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 import uuid
 
-from _events_data import COUNTRIES_PROMPT, ChunkModel, countries_model
+from _events_data import COUNTRIES_PROMPT, ChunkModel, countries_model, v2_events
 from langchain_core.messages import AIMessageChunk
 from langchain_core.output_parsers import JsonOutputParser, StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
@@ -20,17 +20,13 @@ from replaystream.snapshot import (
 )
 
 
-async def _events(runnable, value, **kwargs):
-    return [e async for e in runnable.astream_events(value, version="v2", **kwargs)]
-
-
 def _countries_chain():
     model = countries_model().with_config({"run_name": "model"})
     return model | JsonOutputParser().with_config({"run_name": "my_parser"})
 
 
 async def test_countries_json_chain(snapshot):
-    assert event_snapshot(snapshot) == await _events(_countries_chain(), COUNTRIES_PROMPT)
+    assert event_snapshot(snapshot) == await v2_events(_countries_chain(), COUNTRIES_PROMPT)
 
 
 async def test_prompt_model_str_parser_with_usage(snapshot):
@@ -38,20 +34,20 @@ async def test_prompt_model_str_parser_with_usage(snapshot):
               AIMessageChunk(content="", usage_metadata={"input_tokens": 14, "output_tokens": 4, "total_tokens": 18},
                              response_metadata={"stop_reason": "end_turn"})]
     chain = ChatPromptTemplate.from_template("What color is a {animal}?") | ChunkModel(chunks=chunks) | StrOutputParser()
-    events = normalize_events(await _events(chain, {"animal": "polar bear"}))
+    events = normalize_events(await v2_events(chain, {"animal": "polar bear"}))
     assert event_snapshot(snapshot) == events  # normalised events are accepted too
 
 
 async def test_metadata_on_request(snapshot):
-    events = await _events(ChunkModel.of(["hi"]), "hello")
+    events = await v2_events(ChunkModel.of(["hi"]), "hello")
     text = render_events(events, metadata=True)
     assert "meta={" in text and "ls_provider" in text
     assert event_snapshot(snapshot) == text  # rendered text is stored as is
 
 
 async def test_stable_across_runs_and_inputs_forms():
-    first = await _events(_countries_chain(), COUNTRIES_PROMPT)
-    second = await _events(_countries_chain(), COUNTRIES_PROMPT)
+    first = await v2_events(_countries_chain(), COUNTRIES_PROMPT)
+    second = await v2_events(_countries_chain(), COUNTRIES_PROMPT)
     assert first[0]["run_id"] != second[0]["run_id"]
     ext = EventSnapshotExtension()
     text = ext.serialize(first)
@@ -64,7 +60,7 @@ async def test_stable_across_runs_and_inputs_forms():
 async def test_line_format():
     shout = RunnableLambda(lambda x: x + "!", name="shout")
     chain = (shout | RunnableLambda(lambda x: {"said": x, "n": 2}, name="wrap")).with_config({"tags": ["b", "a"]})
-    lines = render_events(await _events(chain, "hi")).splitlines()
+    lines = render_events(await v2_events(chain, "hi")).splitlines()
     assert lines[0] == "on_chain_start       RunnableSequence#0 [a,b] input='hi'"
     assert lines[1] == "on_chain_start       shout#0 < RunnableSequence#0 [a,b,seq:step:1]"
     assert "on_chain_stream      wrap#0 < RunnableSequence#0 [a,b,seq:step:2] chunk={\"n\":2,\"said\":\"hi!\"}" in lines
