@@ -21,18 +21,11 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_wire_level(name: str, snapshot: Any, event_snapshot: Any) -> None:
-    """The real ChatAnthropic / OpenAIEmbeddings, answered by the cassette's recorded bytes."""
-    outcome = run(name, "wire")
-    assert snapshot.use_extension(TextSnapshot) == output_text(outcome)
-    for part, events in outcome.events.items():
-        assert event_snapshot(name=part) == events
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_message_level(name: str, snapshot: Any, event_snapshot: Any) -> None:
-    """ReplayChatModel / ReplayEmbeddings built from the same cassette: no SDK, no HTTP."""
-    outcome = run(name, "message")
+@pytest.mark.parametrize("level", ["wire", "message"])
+def test_section(level: str, name: str, snapshot: Any, event_snapshot: Any) -> None:
+    """wire: the real ChatAnthropic / OpenAIEmbeddings, answered by the cassette's recorded
+    bytes; message: ReplayChatModel / ReplayEmbeddings built from the same cassette."""
+    outcome = run(name, level)
     assert snapshot.use_extension(TextSnapshot) == output_text(outcome)
     for part, events in outcome.events.items():
         assert event_snapshot(name=part) == events
