@@ -114,7 +114,7 @@ def chat_response(inter: Interaction) -> RecordedResponse:
     model = _model_for(inter)
     messages, faithful = _messages_for(inter)
     cassette = Cassette([inter])
-    session = Session(cassette.path or Path("<in memory>"), mode="none", match=_any_request_to(inter), cassette=cassette,
+    session = Session(Path("<in memory>"), mode="none", match=_any_request_to(inter), cassette=cassette,
                       offline=False)
     chunks: list[AIMessageChunk] = []
     times: list[float] = []
