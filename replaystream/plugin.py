@@ -220,6 +220,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         workeroutput[_DIRS_KEY] = sorted(dirs)
 
 
+# Optional: the hook is xdist's, and a plain install (no xdist) must still load the plugin.
+@pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     out = getattr(node, "workeroutput", {}) or {}
     config: pytest.Config = node.config

@@ -132,3 +132,12 @@ def test_loads_beside_pytest_recording(pytester: pytest.Pytester) -> None:
     assert result.ret == 0, result.stdout.str()
     plugins = pytester.runpytest_inprocess("-p", "recording", "--trace-config", "--co").stdout.str()
     assert "replaystream" in plugins and "recording" in plugins
+
+
+def test_plugin_loads_without_xdist(pytester: pytest.Pytester) -> None:
+    # A plain install has no pytest-xdist: its hooks must stay optional, or every run stops
+    # with "unknown hook 'pytest_testnodedown'".
+    pytester.makepyfile("def test_user():\n    assert True\n")
+    result = pytester.runpytest_subprocess("-p", "no:xdist", "-p", "no:cacheprovider")
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(passed=1)
