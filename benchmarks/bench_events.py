@@ -20,8 +20,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-from replaystream.events import normalize_events
-from replaystream.snapshot import render_events
+from replaystream.langchain.events import normalize_events
+from replaystream.langchain.snapshot import render_events
 
 from ._util import best_of, ms, target
 

@@ -28,7 +28,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr
 
-from replaystream.fakes import ReplayChatModel
+from replaystream.langchain.fakes import ReplayChatModel
 
 N_CHUNKS = 10_000
 ROUNDS = 3

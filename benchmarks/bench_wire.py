@@ -29,7 +29,7 @@ import openai
 from openai.types.chat import ChatCompletionMessageParam
 
 from replaystream.cassette import Cassette
-from replaystream.session import use_cassette
+from replaystream.wire.session import use_cassette
 
 from . import _util
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .cassette import Cassette, Event, Interaction, Record, Request, Response
+from .cassette.model import Cassette, Event, Interaction, Record, Request, Response
 from .errors import (
     CassetteError,
     CassetteExhaustedError,
@@ -13,37 +13,37 @@ from .errors import (
     ReplayStreamError,
     StrictMismatchError,
 )
-from .matching import MatchConfig
-from .network import block_network
-from .scrub import Scrubber
-from .session import CassetteContext, Session, use_cassette
-from .sse import SSEEvent, SSEFramer, parse_event, split_events
+from .wire.matching import MatchConfig
+from .wire.network import block_network
+from .wire.scrub import Scrubber
+from .wire.session import CassetteContext, Session, use_cassette
+from .cassette.sse import SSEEvent, SSEFramer, parse_event, split_events
 
 __version__ = "0.1.0"
 
 # LangChain-based parts load on first use, so `import replaystream` (and the pytest
 # plugin, for every test) stays light.
 _LAZY = {
-    "ReplayChatModel": "fakes",
-    "RecordedResponse": "fakes",
-    "ReplayEmbeddings": "fakes",
-    "FaissRetriever": "fakes",
-    "ReplayTool": "fakes",
-    "ReplayExhaustedError": "fakes",
-    "EmbeddingMissError": "fakes",
-    "ToolReplayMissError": "fakes",
-    "ChunkFormatError": "fakes",
-    "normalize_events": "events",
-    "to_plain": "events",
-    "render_events": "snapshot",
-    "EventSnapshotExtension": "snapshot",
-    "event_snapshot": "snapshot",
-    "assert_propagated": "propagation",
-    "run_tree": "propagation",
-    "RunTree": "propagation",
-    "PropagationError": "propagation",
-    "collect_events": "filtering",
-    "filter_events": "filtering",
+    "ReplayChatModel": "langchain.fakes",
+    "RecordedResponse": "langchain.fakes",
+    "ReplayEmbeddings": "langchain.fakes",
+    "FaissRetriever": "langchain.fakes",
+    "ReplayTool": "langchain.fakes",
+    "ReplayExhaustedError": "langchain.fakes",
+    "EmbeddingMissError": "langchain.fakes",
+    "ToolReplayMissError": "langchain.fakes",
+    "ChunkFormatError": "langchain.fakes",
+    "normalize_events": "langchain.events",
+    "to_plain": "langchain.events",
+    "render_events": "langchain.snapshot",
+    "EventSnapshotExtension": "langchain.snapshot",
+    "event_snapshot": "langchain.snapshot",
+    "assert_propagated": "langchain.propagation",
+    "run_tree": "langchain.propagation",
+    "RunTree": "langchain.propagation",
+    "PropagationError": "langchain.propagation",
+    "collect_events": "langchain.filtering",
+    "filter_events": "langchain.filtering",
 }
 
 

@@ -17,14 +17,14 @@ EXIT_OK, EXIT_FINDING, EXIT_USAGE = 0, 1, 2
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from .tutorial.demo import run_demo
 
     return run_demo(cassette_dir=Path(args.cassettes) if args.cassettes else None, sections=args.section)
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
-    from .cassette import Cassette
-    from .inspection import describe, plot
+    from .cassette.model import Cassette
+    from .review.inspection import describe, plot
 
     cassette = Cassette.load(args.cassette)
     print(describe(cassette))
@@ -36,8 +36,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     import os
 
-    from .checks import cassette_files, check_file
-    from .scrub import SECRET_ENV_VARS
+    from .review.checks import cassette_files, check_file
+    from .wire.scrub import SECRET_ENV_VARS
 
     files = cassette_files([Path(p) for p in args.paths])
     if not files:
@@ -55,8 +55,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _drift(files: list[Path], args: argparse.Namespace) -> int:
-    from .cassette import Cassette
-    from .drift import DriftUnavailable, check_cassette
+    from .cassette.model import Cassette
+    from .emulator.drift import DriftUnavailable, check_cassette
 
     drifted = 0
     for path in files:
@@ -95,8 +95,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
 def _cmd_upgrade(args: argparse.Namespace) -> int:
     import json
 
-    from .cassette import Cassette
-    from .upgrade import CURRENT, document_version
+    from .cassette.model import Cassette
+    from .cassette.upgrade import CURRENT, document_version
 
     for name in args.paths:
         path = Path(name)
@@ -110,10 +110,10 @@ def _cmd_upgrade(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from .cassette import Cassette
-    from .emulator import ProviderEmulator
-    from .faults import Fault
-    from .player import parse_pacing
+    from .cassette.model import Cassette
+    from .emulator.server import ProviderEmulator
+    from .wire.faults import Fault
+    from .wire.player import parse_pacing
 
     cassette = Cassette.load(args.cassette)
     emulator = ProviderEmulator(port=args.port)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from .cassette import Interaction
+    from .cassette.model import Interaction
 
 
 @pytest.hookspec

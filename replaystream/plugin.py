@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from . import hooks
-from .matching import MatchConfig
-from .scrub import Scrubber
-from .session import MODES, Session
+from .wire.matching import MatchConfig
+from .wire.scrub import Scrubber
+from .wire.session import MODES, Session
 
 if TYPE_CHECKING:
-    from .cassette import Interaction
+    from .cassette.model import Interaction
 
 SUFFIX = ".json"
 _USED_KEY = "replaystream_used"
@@ -249,8 +249,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 @pytest.fixture
 def replay_chat_model(replay_cassette: Session) -> Any:
     """A ``ReplayChatModel`` replaying the chat streams of the test's cassette."""
-    from .fakes import ReplayChatModel
-    from .fakes.wire import CHAT_APIS
+    from .langchain.fakes import ReplayChatModel
+    from .langchain.fakes.wire import CHAT_APIS
 
     model = ReplayChatModel.from_cassette(replay_cassette.cassette)
     chat = [n for n, i in enumerate(replay_cassette.cassette.interactions) if (i.provider, i.api) in CHAT_APIS]
@@ -264,6 +264,6 @@ def event_snapshot(snapshot: Any) -> Any:
 
     ``assert event_snapshot == events`` takes raw ``astream_events`` output or normalised events.
     """
-    from .snapshot import event_snapshot as use
+    from .langchain.snapshot import event_snapshot as use
 
     return use(snapshot)

@@ -1,13 +1,13 @@
-"""Record cassettes/tutorial/*.json: the streaming tutorial, section by section.
+"""Record replaystream/tutorial/cassettes/*.json: the streaming tutorial, section by section.
 
 Honest about where the bytes come from: no live provider is involved. For each section
 that calls a model or an embeddings API, the replaystream provider emulator serves, in
 Anthropic's (and OpenAI's embeddings) wire format, exactly the chunk boundaries the seed
-printed (see ``replaystream/tutorial.py``); the section's own code then runs with the real
+printed (see ``replaystream/tutorial/runner.py``); the section's own code then runs with the real
 ``ChatAnthropic`` / ``OpenAIEmbeddings`` pointed at the emulator inside
 ``use_cassette(path, mode="rewrite")``. Each cassette's ``meta`` says all this.
 
-    python scripts/record_tutorial.py [--dest cassettes/tutorial] [SECTION ...]
+    python scripts/record_tutorial.py [--dest replaystream/tutorial/cassettes] [SECTION ...]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from replaystream.emulator import (
     anthropic_messages_stream,
     openai_embeddings,
 )
-from replaystream.tutorial import (
+from replaystream.tutorial.runner import (
     ALL,
     MODEL,
     RECORDING_KEY,
@@ -114,7 +114,7 @@ def _meta(section: Section) -> dict[str, Any]:
         "source": SOURCE,
         "seed": SEED,
         "seed_section": section.seed_section,
-        "recorded_with": (f"scripts/record_tutorial.py: the section's code (replaystream.tutorial_sections."
+        "recorded_with": (f"scripts/record_tutorial.py: the section's code (replaystream.tutorial.sections."
                           f"{section.run.__name__}) with ChatAnthropic(model={MODEL!r}, temperature=0, "
                           "max_tokens=1024) and OpenAIEmbeddings(check_embedding_ctx_length=False), "
                           "base_url pointed at the emulator, placeholder key (scrubbed)"),
@@ -123,7 +123,7 @@ def _meta(section: Section) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--dest", default=str(ROOT / "cassettes" / "tutorial"))
+    parser.add_argument("--dest", default=str(ROOT / "replaystream" / "tutorial" / "cassettes"))
     parser.add_argument("sections", nargs="*")
     args = parser.parse_args(argv)
     dest = Path(args.dest)

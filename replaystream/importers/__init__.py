@@ -16,8 +16,8 @@ import json
 import os
 from pathlib import Path
 
-from ..cassette import VERSION_KEY, Cassette
-from ..scrub import Scrubber
+from ..cassette.model import VERSION_KEY, Cassette
+from ..wire.scrub import Scrubber
 from ._common import read_source
 from .raw import import_raw_sse, looks_like_sse
 from .vcr import import_vcr

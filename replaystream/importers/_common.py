@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..cassette import Event, Interaction, Request, Response
+from ..cassette.model import Event, Interaction, Request, Response
 from ..errors import CassetteError
 from ..providers import detect, is_event_stream
-from ..scrub import TRANSFER_RESPONSE_HEADERS, Scrubber
-from ..sse import split_events
+from ..wire.scrub import TRANSFER_RESPONSE_HEADERS, Scrubber
+from ..cassette.sse import split_events
 
 #: Hosts that serve the OpenAI wire format without being OpenAI.
 OPENAI_COMPATIBLE_HOSTS = (

@@ -15,10 +15,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..cassette import Cassette, Request
+from ..cassette.model import Cassette, Request
 from ..errors import CassetteError
-from ..scrub import Scrubber
-from ..sse import parse_event, split_events
+from ..wire.scrub import Scrubber
+from ..cassette.sse import parse_event, split_events
 from ._common import FORMAT_META, NO_TIMING, finish, make_response, read_source
 
 #: Where each API's requests go, and the host that serves it.

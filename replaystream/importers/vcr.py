@@ -24,9 +24,9 @@ from typing import Any
 
 import yaml
 
-from ..cassette import Cassette, Interaction, Request
+from ..cassette.model import Cassette, Interaction, Request
 from ..errors import CassetteError
-from ..scrub import Scrubber
+from ..wire.scrub import Scrubber
 from ._common import (
     FORMAT_META,
     NO_TIMING,

@@ -92,7 +92,7 @@ def test_module(replay_cassette):
 def test_marker_activates_the_cassette_without_naming_the_fixture(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_m="""
 import pytest
-from replaystream.session import active_session
+from replaystream.wire.session import active_session
 
 @pytest.mark.replay
 def test_marked():

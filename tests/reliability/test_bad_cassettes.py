@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from replaystream import use_cassette
 from replaystream.cassette import Cassette
 from replaystream.errors import CassetteError
-from replaystream.session import MODES
+from replaystream.wire.session import MODES
 
 pytestmark = pytest.mark.outcome("typed error, file untouched")
 

@@ -23,10 +23,10 @@ import openai
 import pytest
 
 from replaystream import Cassette, RecordingError, use_cassette
-from replaystream import cassette as cassette_module
-from replaystream import transport
+from replaystream.cassette import model as cassette_module
+from replaystream.wire import transport
 from replaystream.emulator import ProviderEmulator, ScriptedResponse, anthropic_messages_stream, openai_chat_stream
-from replaystream.session import active_session
+from replaystream.wire.session import active_session
 
 pytestmark = pytest.mark.outcome("nothing lost")
 
@@ -184,7 +184,7 @@ CHILD = textwrap.dedent("""
     import os, sys, time
     import openai
     from replaystream import use_cassette
-    import replaystream.cassette as cassette_module
+    import replaystream.cassette.model as cassette_module
 
     port, path, where = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     if where == "save":

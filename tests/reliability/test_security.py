@@ -36,7 +36,7 @@ from replaystream.emulator import (
     openai_error,
     openai_responses_stream,
 )
-from replaystream.scrub import TOKEN_PATTERN
+from replaystream.wire.scrub import TOKEN_PATTERN
 
 pytestmark = pytest.mark.outcome("no secret written, no outside socket")
 Property = Callable[[str, object], None]

@@ -10,12 +10,12 @@ from typing import Any
 
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
-from replaystream.events import normalize_events, to_plain
-from replaystream.tutorial import SECTIONS, Level, replay, section
-from replaystream.tutorial_sections import Outcome
+from replaystream.langchain.events import normalize_events, to_plain
+from replaystream.tutorial.runner import SECTIONS, Level, replay, section
+from replaystream.tutorial.sections import Outcome
 
 ROOT = Path(__file__).resolve().parents[2]
-CASSETTES = ROOT / "cassettes" / "tutorial"
+CASSETTES = ROOT / "replaystream" / "tutorial" / "cassettes"
 NAMES = [s.name for s in SECTIONS]
 MODEL_SECTIONS = [s.name for s in SECTIONS if s.cassette]
 EVENT_SECTIONS = [s.name for s in SECTIONS if s.name.startswith(("events_", "filter_", "non_streaming", "propagation"))]

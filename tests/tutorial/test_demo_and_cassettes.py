@@ -10,7 +10,7 @@ import pytest
 
 from replaystream.cassette import Cassette
 from replaystream.cli import main
-from replaystream.tutorial import SECTIONS, SEED_PRINTED, default_cassette_dir
+from replaystream.tutorial.runner import SECTIONS, SEED_PRINTED, default_cassette_dir
 
 from ._tutorial import CASSETTES, ROOT
 
@@ -84,7 +84,7 @@ def test_one_cassette_per_model_section_and_no_other() -> None:
 
 @pytest.mark.parametrize("sec", [s for s in SECTIONS if s.cassette], ids=lambda s: s.name)
 def test_cassettes_say_how_they_were_made(sec: object) -> None:
-    from replaystream.tutorial import RECORDING_KEY, Section, Stream
+    from replaystream.tutorial.runner import RECORDING_KEY, Section, Stream
 
     assert isinstance(sec, Section) and sec.cassette
     raw = (CASSETTES / sec.cassette).read_text("utf-8")
@@ -102,26 +102,20 @@ def test_cassettes_say_how_they_were_made(sec: object) -> None:
             assert "chosen by us" in inter.note
 
 
-def test_wheel_ships_the_cassettes() -> None:
-    text = (ROOT / "pyproject.toml").read_text("utf-8")
-    assert '"cassettes" = "replaystream/_cassettes"' in text
-
-
 def test_an_installed_package_uses_its_own_cassettes(tmp_path: Path) -> None:
-    """As laid out by the wheel (pyproject force-includes cassettes -> replaystream/_cassettes)."""
+    """The cassettes are package data: a copy of the package alone (as a wheel lays it out)
+    replays the demo from the cassettes inside it."""
     import subprocess
     import sys
 
     site = tmp_path / "site"
-    shutil.copytree(ROOT / "replaystream", site / "replaystream",
-                    ignore=shutil.ignore_patterns("__pycache__", "_cassettes"))
-    shutil.copytree(CASSETTES, site / "replaystream" / "_cassettes" / "tutorial")
-    code = ("from replaystream.cli import main; from replaystream.tutorial import default_cassette_dir; "
+    shutil.copytree(ROOT / "replaystream", site / "replaystream", ignore=shutil.ignore_patterns("__pycache__"))
+    code = ("from replaystream.cli import main; from replaystream.tutorial.runner import default_cassette_dir; "
             "print(default_cassette_dir()); raise SystemExit(main(['demo', '--section', 'polar_bear_sync']))")
     done = subprocess.run([sys.executable, "-c", code], check=False, cwd=tmp_path, capture_output=True, text=True,
                           timeout=60,
                           env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == str(site / "replaystream" / "_cassettes" / "tutorial")
+    assert lines[0] == str(site / "replaystream" / "tutorial" / "cassettes")
     assert SEED_PRINTED["polar_bear_sync"] in lines

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from replaystream import assert_propagated
-from replaystream.tutorial import (
+from replaystream.tutorial.runner import (
     COUNTRIES_JSON,
     SECTIONS,
     SEED_PRINTED,

@@ -1,0 +1,160 @@
+"""Drift check: has the provider's stream *shape* changed since a cassette was recorded?
+
+Each recorded request is sent again (to the live API, or to ``base_url``) and the two
+responses are compared by shape only: status, content type, the order of event types
+(runs of the same type collapsed, since text length varies), the JSON fields each event
+type carries, and the usage fields. Different text is expected and never reported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..cassette.model import Cassette, Interaction
+from ..cassette.sse import SSEFramer, parse_event
+
+LIVE_BASE = {"openai": "https://api.openai.com", "anthropic": "https://api.anthropic.com"}
+KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+
+
+@dataclass
+class Shape:
+    status: int
+    content_type: str
+    sequence: list[str] = field(default_factory=list)  # event types, repeats collapsed
+    fields: dict[str, set[str]] = field(default_factory=dict)  # event type -> JSON key paths
+    usage: set[str] = field(default_factory=set)
+
+
+def _paths(value: Any, prefix: str = "") -> Iterable[str]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            path = f"{prefix}.{k}" if prefix else str(k)
+            yield path
+            yield from _paths(v, path)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _paths(item, f"{prefix}[]")
+
+
+def _event_type(name: str | None, data: Any, raw_data: str) -> str:
+    if name:
+        return name
+    if isinstance(data, dict):
+        for key in ("type", "object"):
+            if isinstance(data.get(key), str):
+                return str(data[key])
+        return "error" if "error" in data else "data"
+    return "[DONE]" if raw_data.strip() == "[DONE]" else "data"
+
+
+def _usage_paths(data: Any) -> set[str]:
+    return {p.split("usage.", 1)[1] for p in _paths(data) if "usage." in p}
+
+
+def shape_of(status: int, content_type: str, events: Iterable[bytes] | None, body: bytes | None) -> Shape:
+    shape = Shape(status, content_type.split(";", 1)[0].strip().lower())
+    if events is None:
+        try:
+            data = json.loads(body or b"")
+        except ValueError:
+            return shape
+        shape.fields["body"] = set(_paths(data))
+        shape.usage = _usage_paths(data)
+        return shape
+    for raw in events:
+        parsed = parse_event(raw)
+        if not parsed.data and parsed.event is None:
+            continue  # comments / keep-alives carry no shape
+        data = parsed.json()
+        kind = _event_type(parsed.event, data, parsed.data)
+        if not shape.sequence or shape.sequence[-1] != kind:
+            shape.sequence.append(kind)
+        if data is not None:
+            shape.fields.setdefault(kind, set()).update(_paths(data))
+            shape.usage |= _usage_paths(data)
+    return shape
+
+
+def recorded_shape(inter: Interaction) -> Shape:
+    r = inter.response
+    events = [e.raw for e in r.events] if r.events is not None else None
+    return shape_of(r.status, r.headers.get("content-type", ""), events, r.body)
+
+
+def compare(old: Shape, new: Shape) -> list[str]:
+    """Human-readable differences in shape (empty: no drift)."""
+    out: list[str] = []
+    if old.status != new.status:
+        out.append(f"status {old.status} -> {new.status}")
+    if old.content_type != new.content_type:
+        out.append(f"content type {old.content_type!r} -> {new.content_type!r}")
+    if old.sequence != new.sequence:
+        gone = [t for t in old.sequence if t not in new.sequence]
+        added = [t for t in new.sequence if t not in old.sequence]
+        detail = "; ".join(filter(None, [f"gone: {', '.join(dict.fromkeys(gone))}" if gone else "",
+                                         f"new: {', '.join(dict.fromkeys(added))}" if added else ""]))
+        out.append(f"event types/order changed ({detail or 'reordered'}):\n      recorded: "
+                   f"{' '.join(old.sequence)}\n      now:      {' '.join(new.sequence)}")
+    for kind in sorted(set(old.fields) & set(new.fields)):
+        lost, extra = old.fields[kind] - new.fields[kind], new.fields[kind] - old.fields[kind]
+        if lost:
+            out.append(f"{kind}: fields gone: {', '.join(sorted(lost))}")
+        if extra:
+            out.append(f"{kind}: new fields: {', '.join(sorted(extra))}")
+    if old.usage != new.usage:
+        out.append(f"usage fields {sorted(old.usage)} -> {sorted(new.usage)}")
+    return out
+
+
+@dataclass
+class DriftResult:
+    index: int
+    target: str
+    differences: list[str]
+
+
+class DriftUnavailable(Exception):
+    """The check cannot run (no key, no explicit permission); the message says why."""
+
+
+def check_cassette(cassette: Cassette, *, base_url: str | None, live: bool, timeout: float = 60.0) -> list[DriftResult]:
+    """Re-send every recorded request and compare shapes (``base_url`` wins over live)."""
+    import httpx2
+
+    results: list[DriftResult] = []
+    with httpx2.Client(timeout=timeout) as client:
+        for n, inter in enumerate(cassette.interactions):
+            headers = dict(inter.request.headers)
+            if base_url is None:
+                provider = "anthropic" if inter.provider == "anthropic" else "openai"
+                key = os.environ.get(KEY_ENV[provider], "")
+                if not live or not key:
+                    raise DriftUnavailable(
+                        f"interaction {n} ({inter.provider}): a live drift check needs --live and "
+                        f"{KEY_ENV[provider]} set; or point --drift-base-url at another server (the emulator)")
+                base = LIVE_BASE[provider]
+                if provider == "anthropic":
+                    headers["x-api-key"] = key
+                else:
+                    headers["authorization"] = f"Bearer {key}"
+            else:
+                base = base_url.rstrip("/")
+            url = base + inter.request.target
+            content = (json.dumps(inter.request.body).encode() if inter.request.body is not None
+                       else (inter.request.body_text or "").encode())
+            with client.stream(inter.request.method, url, headers=headers, content=content) as response:
+                ctype = response.headers.get("content-type", "")
+                if "text/event-stream" in ctype:
+                    framer = SSEFramer()
+                    events = [e for chunk in response.iter_bytes() for e in framer.feed(chunk)] + framer.finish()
+                    now = shape_of(response.status_code, ctype, events, None)
+                else:
+                    now = shape_of(response.status_code, ctype, None, response.read())
+            results.append(DriftResult(n, f"{inter.request.method} {inter.request.target}",
+                                       compare(recorded_shape(inter), now)))
+    return results

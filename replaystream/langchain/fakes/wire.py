@@ -1,0 +1,195 @@
+"""From a wire-level cassette to message-level recordings.
+
+Each recorded chat stream is replayed through the *real* integration (``ChatAnthropic``
+or ``ChatOpenAI``) so the chunks a :class:`ReplayChatModel` yields are the production
+ones, not a re-implementation of their parsing. Embeddings responses are paired with the
+texts of their requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import Runnable
+from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage, SystemMessage, convert_to_messages
+
+from ...cassette.model import Cassette, Interaction
+from ...errors import CassetteMissError
+from ...wire.matching import MatchConfig
+from ...wire.session import Session
+from ._chunks import RecordedResponse, request_view
+
+CHAT_APIS = {("anthropic", "messages"), ("openai", "chat.completions"), ("openai", "responses"),
+             ("openai-compatible", "chat.completions")}
+_REPLAY_HOST = "http://127.0.0.1:9"  # never contacted: the transport answers from memory
+
+
+def _any_request_to(inter: Interaction) -> MatchConfig:
+    """The recorded interaction answers whatever body and query the rebuilt request has;
+    only the route must agree. Strictness about input lives in ReplayChatModel(strict=True)."""
+    return MatchConfig(body=False, ignore_query=tuple(k for k, _ in parse_qsl(inter.request.query)))
+
+
+def _base_url(inter: Interaction) -> str:
+    path = inter.request.path
+    for suffix in ("/v1/messages", "/chat/completions", "/responses", "/embeddings"):
+        if path.endswith(suffix):
+            return _REPLAY_HOST + path[: -len(suffix)]
+    return _REPLAY_HOST
+
+
+def _model_for(inter: Interaction) -> Runnable[Any, Any]:
+    """The real integration, configured and bound to tools as the recorded request was:
+    its stream parsing depends on that (langchain-anthropic keeps content blocks when
+    tools are bound, and flattens them to a string when not)."""
+    model = _bare_model_for(inter)
+    body = inter.request.body if isinstance(inter.request.body, dict) else {}
+    tools = body.get("tools")
+    if tools:
+        try:
+            return model.bind_tools(tools)
+        except (ValueError, TypeError, KeyError, NotImplementedError):
+            pass  # a tool format the integration cannot take back: parse without it
+    return model
+
+
+def _bare_model_for(inter: Interaction) -> BaseChatModel:
+    body = inter.request.body if isinstance(inter.request.body, dict) else {}
+    common: dict[str, Any] = {"model": body.get("model", "replay"), "api_key": "replay", "max_retries": 0,
+                              "base_url": _base_url(inter)}
+    if "temperature" in body:
+        common["temperature"] = body["temperature"]
+    if inter.provider == "anthropic":
+        from langchain_anthropic import ChatAnthropic
+
+        if "max_tokens" in body:
+            common["max_tokens"] = body["max_tokens"]
+        return ChatAnthropic(**common)
+    from langchain_openai import ChatOpenAI
+
+    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
+    if max_tokens is not None:
+        common["max_tokens"] = max_tokens
+    return ChatOpenAI(**common, use_responses_api=inter.api == "responses")
+
+
+def _messages_for(inter: Interaction) -> tuple[list[BaseMessage], bool]:
+    """The request's input as LangChain messages, and whether the conversion is faithful."""
+    body = inter.request.body if isinstance(inter.request.body, dict) else {}
+    raw = body.get("messages", body.get("input"))
+    try:
+        if isinstance(raw, str):
+            messages: list[BaseMessage] = [HumanMessage(raw)]
+        else:
+            messages = list(convert_to_messages(raw or []))
+        system = body.get("system")
+        if system:
+            messages.insert(0, SystemMessage(system))
+        return messages or [HumanMessage("")], bool(messages)
+    except (ValueError, TypeError, KeyError, NotImplementedError):
+        return [HumanMessage("")], False
+
+
+def identity_of(inter: Interaction) -> dict[str, Any]:
+    body = inter.request.body if isinstance(inter.request.body, dict) else {}
+    provider = "anthropic" if inter.provider == "anthropic" else "openai"
+    return {
+        "name": "ChatAnthropic" if provider == "anthropic" else "ChatOpenAI",
+        "ls_provider": provider,
+        "ls_model_name": body.get("model"),
+        "ls_temperature": body.get("temperature"),
+        "ls_max_tokens": body.get("max_tokens", body.get("max_completion_tokens", body.get("max_output_tokens"))),
+    }
+
+
+def chat_response(inter: Interaction) -> RecordedResponse:
+    """Replay one recorded chat interaction through its real integration; keep the chunks."""
+    model = _model_for(inter)
+    messages, faithful = _messages_for(inter)
+    cassette = Cassette([inter])
+    session = Session(Path("<in memory>"), mode="none", match=_any_request_to(inter), cassette=cassette,
+                      offline=False)
+    chunks: list[AIMessageChunk] = []
+    times: list[float] = []
+    token = session.start()
+    try:
+        if inter.response.is_stream:
+            for chunk in model.stream(messages):
+                chunks.append(chunk)
+                player = session.last_player
+                events = inter.response.events or []
+                at = min(player.position, len(events) - 1) if player is not None and events else -1
+                times.append(events[at].ms if at >= 0 else 0.0)
+        else:
+            message = model.invoke(messages)
+            chunks.append(AIMessageChunk(**{k: v for k, v in message.model_dump().items() if k != "type"},
+                                         chunk_position="last"))
+            times.append(inter.response.body_ms)
+    finally:
+        session.finish(token, failed=True)  # nothing to write: it only replays
+    payload = [{**_chunk_json(c), "ms": ms} for c, ms in zip(chunks, times)]
+    return RecordedResponse.build(payload, request=request_view(messages) if faithful else None)
+
+
+def _chunk_json(chunk: AIMessageChunk) -> dict[str, Any]:
+    data = chunk.model_dump(exclude_defaults=True)
+    # type is implied; tool_calls / invalid_tool_calls are derived from tool_call_chunks.
+    for derived in ("type", "tool_calls", "invalid_tool_calls"):
+        data.pop(derived, None)
+    return data
+
+
+def chat_responses(cassette: Cassette) -> tuple[list[RecordedResponse], dict[str, Any]]:
+    """Every chat interaction of the cassette as a recorded response, and the provider identity."""
+    inters = [i for i in cassette.interactions if (i.provider, i.api) in CHAT_APIS and i.response.status < 400]
+    if not inters:
+        found = sorted({f"{i.provider}/{i.api}" for i in cassette.interactions}) or ["nothing"]
+        raise CassetteMissError(
+            f"{cassette.path}: no successful chat interaction to replay (found: {', '.join(found)}).\n"
+            "  hint: record the chat model at the wire level first (use_cassette(..., mode='once')).")
+    return [chat_response(i) for i in inters], identity_of(inters[0])
+
+
+def _vector(item: Any) -> list[float]:
+    embedding = item.get("embedding") if isinstance(item, dict) else None
+    if isinstance(embedding, str):  # encoding_format="base64": little-endian float32
+        raw = base64.b64decode(embedding)
+        return list(struct.unpack(f"<{len(raw) // 4}f", raw))
+    if isinstance(embedding, list):
+        return [float(x) for x in embedding]
+    raise ValueError("no embedding in response item")
+
+
+def embedding_vectors(cassette: Cassette) -> dict[str, list[float]]:
+    """``text -> vector`` from every recorded OpenAI-style embeddings interaction."""
+    vectors: dict[str, list[float]] = {}
+    for n, inter in enumerate(cassette.interactions):
+        if inter.api != "embeddings" or inter.response.status >= 400:
+            continue
+        body = inter.request.body if isinstance(inter.request.body, dict) else {}
+        texts = body.get("input")
+        if isinstance(texts, str):
+            texts = [texts]
+        try:
+            data = json.loads(inter.response.content())["data"]
+            ordered = sorted(data, key=lambda d: d.get("index", 0))
+            pairs: Sequence[tuple[Any, list[float]]] = list(zip(texts or [], [_vector(d) for d in ordered]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CassetteMissError(f"{cassette.path}: interaction {n} is not a readable embeddings response "
+                                    f"({exc})") from None
+        for text, vector in pairs:
+            if not isinstance(text, str):
+                raise CassetteMissError(
+                    f"{cassette.path}: interaction {n} embedded token ids, not text; replaying it needs the "
+                    "texts: build the embeddings with check_embedding_ctx_length=False when recording")
+            vectors[text] = vector
+    if not vectors:
+        raise CassetteMissError(f"{cassette.path}: no embeddings interaction recorded")
+    return vectors

@@ -1,0 +1,192 @@
+"""Run trees and callback-propagation checks for ``astream_events`` runs.
+
+A runnable invoked inside a tool, a lambda or a thread only reports to the outer
+``astream_events`` when the callbacks (the config) reach it. When they do not, its events
+either vanish (a thread started without copying the context) or arrive as a second root
+run (callbacks handed over without their parent run). :func:`assert_propagated` catches
+both and draws the run tree in its message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ReplayStreamError
+from .events import normalize_events, run_type
+
+__all__ = ["PropagationError", "RunNode", "RunTree", "assert_propagated", "run_tree"]
+
+_HINT = (
+    "hint: pass the config on (`runnable.invoke(x, config)` with `config: RunnableConfig` "
+    "as a parameter), or run threads in a copied context "
+    "(`contextvars.copy_context().run(...)`); with callbacks handed over by hand, the "
+    "nested run has no parent."
+)
+
+
+class PropagationError(ReplayStreamError, AssertionError):
+    """Callbacks did not reach a nested run: a parent is missing, a run is a detached root,
+    or an expected child run is absent. ``tree`` is the :class:`RunTree` of the events."""
+
+    def __init__(self, problems: list[str], tree: RunTree) -> None:
+        self.problems = problems
+        self.tree = tree
+        lines = ["callback propagation is broken:"]
+        lines += [f"  - {p}" for p in problems]
+        lines += ["run tree:"] + [f"  {line}" for line in tree.draw().splitlines()] + [_HINT]
+        super().__init__("\n".join(lines))
+
+
+@dataclass
+class RunNode:
+    """One run of an event stream: its label (``reverse_word#0``), name and run type."""
+
+    label: str
+    name: str
+    type: str
+    parent: str | None = None
+    children: list[RunNode] = field(default_factory=list)
+    missing: bool = False  # a parent named by parent_ids that never shows up as a run
+
+
+@dataclass
+class RunTree:
+    """The runs of an event stream as a tree (``str(tree)`` draws it)."""
+
+    roots: list[RunNode]
+    nodes: dict[str, RunNode]
+
+    @property
+    def detached(self) -> list[RunNode]:
+        """Real runs without a parent (a well-propagated run has exactly one)."""
+        return [n for n in self.roots if not n.missing]
+
+    @property
+    def missing(self) -> list[RunNode]:
+        """Placeholders for parents that are referenced but never appear as runs."""
+        return [n for n in self.nodes.values() if n.missing]
+
+    def by_name(self, name: str) -> list[RunNode]:
+        return [n for n in self.nodes.values() if n.name == name and not n.missing]
+
+    def draw(self) -> str:
+        """ASCII tree, one run a line: ``label (type)``, children indented under it."""
+        lines: list[str] = []
+        extra_roots = len(self.detached) > 1
+
+        def walk(node: RunNode, prefix: str, branch: str, root: bool) -> None:
+            note = ""
+            if node.missing:
+                note = "  <- not in the stream"
+            elif root and extra_roots and node is not self.detached[0]:
+                note = "  <- detached root"
+            text = f"{node.label} (missing parent)" if node.missing else f"{node.label} ({node.type})"
+            lines.append(f"{prefix}{branch}{text}{note}")
+            child_prefix = prefix + ("" if root else ("    " if branch == "`-- " else "|   "))
+            for i, child in enumerate(node.children):
+                walk(child, child_prefix, "`-- " if i == len(node.children) - 1 else "|-- ", False)
+
+        for r in self.roots:
+            walk(r, "", "", True)
+        return "\n".join(lines)
+
+    __str__ = draw
+
+
+def run_tree(events: Iterable[Mapping[str, Any]]) -> RunTree:
+    """The run tree of an event stream (raw or normalised v2 events).
+
+    ::
+
+        print(run_tree(events))
+        # reverse_and_double#0 (chain)
+        # `-- reverse_word#0 (chain)
+    """
+    nodes: dict[str, RunNode] = {}
+    parents: dict[str, list[str]] = {}
+    for ev in normalize_events(events):
+        label = ev.get("run_id")
+        if label is None or label in nodes:
+            continue
+        kind = str(ev.get("event", ""))
+        name = str(ev.get("name", ""))
+        if kind == "on_custom_event":
+            name, kind = label.rpartition("#")[0], "on_custom_event"
+        nodes[label] = RunNode(label=label, name=name, type=run_type(kind, name))
+        parents[label] = list(ev.get("parent_ids") or [])
+    roots: list[RunNode] = []
+    for label, node in list(nodes.items()):
+        chain = parents[label]
+        if not chain:
+            roots.append(node)
+            continue
+        # parent_ids run root-first; hang placeholders for missing ancestors on the way down.
+        above: RunNode | None = None
+        for pid in chain:
+            pnode = nodes.get(pid)
+            if pnode is None:
+                pnode = nodes[pid] = RunNode(label=pid, name="", type="", missing=True)
+                if above is None:
+                    roots.append(pnode)
+                else:
+                    pnode.parent = above.label
+                    above.children.append(pnode)
+            above = pnode
+        assert above is not None
+        node.parent = above.label
+        above.children.append(node)
+    return RunTree(roots=roots, nodes=nodes)
+
+
+def assert_propagated(
+    events: Iterable[Mapping[str, Any]],
+    *,
+    expect_children: Mapping[str, Iterable[str]] | None = None,
+    max_roots: int = 1,
+) -> RunTree:
+    """Check that every run of an *unfiltered* event stream hangs off one root run.
+
+    Fails with :class:`PropagationError` (an ``AssertionError``) when a ``parent_ids``
+    entry never appears as a run, when there are more than ``max_roots`` root runs (a
+    runnable called with callbacks but not its parent run), or when a run named in
+    ``expect_children`` lacks a direct child of each listed name (a runnable invoked in a
+    thread without the context reports nothing at all). Returns the tree.
+
+    ::
+
+        events = [e async for e in my_tool.astream_events("hello", version="v2")]
+        assert_propagated(events, expect_children={"my_tool": ["reverse_word"]})
+    """
+    tree = run_tree(events)
+    problems: list[str] = []
+    for node in tree.missing:
+        kids = ", ".join(c.label for c in node.children)
+        problems.append(f"{node.label} is a parent of {kids} but never appears as a run")
+    if len(tree.detached) > max_roots:
+        extra = ", ".join(n.label for n in tree.detached[1:])
+        problems.append(
+            f"{len(tree.detached)} root runs (expected at most {max_roots}): "
+            f"{extra} started without its parent run"
+        )
+    if not tree.detached and not tree.missing:
+        problems.append("the stream has no runs")
+    for parent_name, wanted in (expect_children or {}).items():
+        owners = tree.by_name(parent_name)
+        if not owners:
+            problems.append(f"no run named {parent_name!r} in the stream")
+            continue
+        for owner in owners:
+            have = [c.name for c in owner.children]
+            for child in wanted:
+                if child in have:
+                    have.remove(child)
+                else:
+                    names = ", ".join(c.name for c in owner.children) or "none"
+                    problems.append(
+                        f"{owner.label} has no child run {child!r} (its children: {names})"
+                    )
+    if problems:
+        raise PropagationError(problems, tree)
+    return tree

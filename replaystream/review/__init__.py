@@ -1,0 +1,1 @@
+"""Reading cassettes for people: ``inspect`` summaries and ``check`` findings."""

@@ -1,0 +1,66 @@
+"""``replaystream check``: schema validation and a scan for secrets that must not be there."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..cassette.model import Cassette
+from ..errors import CassetteError
+from ..wire.scrub import SECRET_HEADERS, SECRET_QUERY, TOKEN_PATTERN
+
+
+@dataclass
+class Finding:
+    path: Path
+    where: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.where}: {self.problem}"
+
+
+def check_file(path: Path, extra_values: tuple[str, ...] = ()) -> list[Finding]:
+    try:
+        cassette = Cassette.load(path)
+    except CassetteError as exc:
+        return [Finding(path, exc.position or "$", exc.problem)]
+    findings: list[Finding] = []
+    for n, inter in enumerate(cassette.interactions):
+        for side, headers in (("request", inter.request.headers), ("response", inter.response.headers)):
+            for name in headers:
+                if name in SECRET_HEADERS:
+                    findings.append(Finding(path, f"interactions[{n}].{side}.headers.{name}",
+                                            "secret header present (scrub it: replaystream import, or re-record)"))
+        for pair in inter.request.query.split("&"):
+            if pair.split("=", 1)[0].lower() in SECRET_QUERY:
+                findings.append(Finding(path, f"interactions[{n}].request.query", "key in the query string"))
+    # Token-shaped strings anywhere in the file, bodies and events included.
+    text = path.read_text("utf-8")
+    for lineno, line in enumerate(text.splitlines(), 1):
+        for m in TOKEN_PATTERN.finditer(line):
+            shown = m.group(0)[:12] + "..."
+            findings.append(Finding(path, f"line {lineno}", f"token-shaped string {shown!r}"))
+        for value in extra_values:
+            if value and value in line:
+                findings.append(Finding(path, f"line {lineno}", "contains the value of a secret environment variable"))
+    return findings
+
+
+def cassette_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files += sorted(f for f in p.rglob("*.json") if "__snapshots__" not in f.parts and _looks_like_cassette(f))
+        else:
+            files.append(p)
+    return files
+
+
+def _looks_like_cassette(path: Path) -> bool:
+    # In a folder, only files that say they are cassettes; a named file is always checked.
+    try:
+        with path.open("rb") as fh:
+            return b"replaystream_cassette" in fh.read(200)
+    except OSError:
+        return True  # unreadable: let check_file report it

@@ -1,0 +1,104 @@
+"""Blocking the network while replaying: socket connects and DNS look-ups to anything
+but loopback raise :class:`NetworkBlockedError` before they happen.
+
+DNS is blocked too (pytest-recording #131): a look-up of an outside name is itself
+traffic, and would leak the host a test tried to reach.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from ..errors import NetworkBlockedError
+
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+_lock = threading.Lock()
+_depth = 0
+_saved: dict[str, Any] = {}
+
+
+def is_loopback(host: object) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode("ascii", errors="replace")
+    if not isinstance(host, str):
+        return False
+    if host.lower().rstrip(".") in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _blocked(what: str, target: object) -> NetworkBlockedError:
+    return NetworkBlockedError(
+        f"replaystream blocked {what} {target!r}: replay mode is offline and only loopback is allowed.\n"
+        "  A request reached the network instead of a cassette. If it should be recorded, run with "
+        "--replay-mode=once (or new_episodes) and a real key; to allow the network for this run, pass "
+        "--replay-allow-network (library: leave block_network() out).")
+
+
+def _address_host(address: object) -> object:
+    if isinstance(address, tuple) and address:
+        return address[0]
+    return address  # AF_UNIX paths are local
+
+
+def _install() -> None:
+    orig_connect = socket.socket.connect
+    orig_connect_ex = socket.socket.connect_ex
+    orig_getaddrinfo = socket.getaddrinfo
+    _saved.update(connect=orig_connect, connect_ex=orig_connect_ex, getaddrinfo=orig_getaddrinfo)
+
+    def check(sock: socket.socket, address: Any) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not is_loopback(_address_host(address)):
+            raise _blocked("a connection to", address)
+
+    def connect(self: socket.socket, address: Any) -> None:
+        check(self, address)
+        return orig_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        check(self, address)
+        return orig_connect_ex(self, address)
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host is not None and not is_loopback(host):
+            raise _blocked("a DNS look-up of", host)
+        return orig_getaddrinfo(host, *args, **kwargs)
+
+    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
+    socket.getaddrinfo = getaddrinfo
+
+
+def _uninstall() -> None:
+    socket.socket.connect = _saved.pop("connect")  # type: ignore[method-assign]
+    socket.socket.connect_ex = _saved.pop("connect_ex")  # type: ignore[method-assign]
+    socket.getaddrinfo = _saved.pop("getaddrinfo")
+
+
+@contextlib.contextmanager
+def block_network() -> Iterator[None]:
+    """Within the block, only loopback connections and look-ups are allowed.
+
+    >>> with block_network():  # doctest: +SKIP
+    ...     socket.create_connection(("example.com", 443))  # raises NetworkBlockedError
+    """
+    global _depth
+    with _lock:
+        if _depth == 0:
+            _install()
+        _depth += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _depth -= 1
+            if _depth == 0:
+                _uninstall()

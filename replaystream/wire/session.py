@@ -1,0 +1,245 @@
+"""``use_cassette``: the library entry point, and the session behind one cassette.
+
+>>> import replaystream
+>>> with replaystream.use_cassette("tests/cassettes/hello.json", mode="once"):  # doctest: +SKIP
+...     client.chat.completions.create(model="gpt-4o-mini", messages=[...], stream=True)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import inspect
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, TypeVar
+
+from . import transport
+from ..cassette.model import Cassette, Interaction, Request, Response
+from ..errors import CassetteExhaustedError, CassetteMissError, RecordingError, ReplayStreamError
+from .faults import Fault, FaultPlan
+from .matching import MatchConfig, MatchIndex, closest
+from .network import block_network
+from .player import Pacing, Player, parse_pacing
+from ..providers import detect
+from .recorder import StreamRecorder
+from .scrub import Scrubber
+
+Mode = Literal["none", "once", "new_episodes", "all", "rewrite"]
+MODES: tuple[str, ...] = ("none", "once", "new_episodes", "all", "rewrite")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_current: contextvars.ContextVar[Session | None] = contextvars.ContextVar("replaystream_session", default=None)
+# Threads started without copying the context still belong to the innermost cassette.
+_stack: list[Session] = []
+_stack_lock = threading.Lock()
+
+
+def active_session() -> Session | None:
+    """The session requests made here go to: this context's, else the innermost open one."""
+    session = _current.get()
+    if session is not None and session.open:
+        return session
+    with _stack_lock:
+        return _stack[-1] if _stack else None
+
+
+class Session:
+    """One open cassette: decides replay vs record per request, and saves at the end."""
+
+    def __init__(self, path: str | Path, mode: Mode = "none", *, match: MatchConfig | None = None,
+                 pacing: Pacing | str = "instant", scrub: Scrubber | None = None,
+                 allow_repeats: bool = False, offline: bool | None = None,
+                 extra: Sequence[str | Path] = (), faults: Sequence[Fault | str] = (),
+                 cassette: Cassette | None = None) -> None:
+        if mode not in MODES:
+            raise ReplayStreamError(f"unknown record mode {mode!r}: use one of {', '.join(MODES)}")
+        self.path = Path(path)
+        self.mode = mode
+        self.match = match or MatchConfig()
+        self.pacing = parse_pacing(pacing)
+        self.scrubber = scrub or Scrubber()
+        self.allow_repeats = allow_repeats
+        self.faults = FaultPlan(faults)
+        self.last_player: Player | None = None  # the stream replayed last (its position is progress)
+        # Offline by default when nothing may be recorded: other HTTP stacks are blocked too.
+        self.offline = (mode == "none") if offline is None else offline
+        self._exits = contextlib.ExitStack()
+        # ``cassette`` replays one already in memory (the message-level fakes use it).
+        self.existed = cassette is not None or self.path.exists()
+        # A damaged cassette raises here, in every mode: it is never treated as empty.
+        if cassette is None:
+            cassette = Cassette.load(self.path) if self.existed else Cassette(path=self.path)
+        self.cassette = cassette
+        if mode == "rewrite":
+            self.cassette = Cassette(records=self.cassette.records, meta=self.cassette.meta, path=self.path)
+        self.can_replay = mode in ("none", "once", "new_episodes")
+        self.can_record = mode in ("new_episodes", "all", "rewrite") or (mode == "once" and not self.existed)
+        # Extra cassettes are read-only sources: replayed from, never written.
+        self.extra = [Cassette.load(p) for p in extra]
+        replayable = self.cassette.interactions + [i for c in self.extra for i in c.interactions]
+        self.index = MatchIndex(replayable, self.match)
+        self.new: list[Interaction] = []
+        self.misses: list[CassetteMissError] = []
+        self.open = False
+        self._recorders: list[StreamRecorder] = []
+        self._lock = threading.Lock()
+
+    # -- called by the transports -----------------------------------------------------
+    def plan(self, request: Request) -> tuple[Response, dict[int, float]] | None:
+        """The response to replay (and fault delays), or ``None`` to record; raises on a forbidden miss."""
+        if self.can_replay:
+            if self.faults.faults and self.index.was_recorded(request):
+                injected = self.faults.intercept(request, detect(request.path, request.headers)[0])
+                if injected is not None:
+                    return injected, {}
+            hit = self.index.take(request, repeat=self.allow_repeats)
+            if hit is not None:
+                return self.faults.shape(hit[1].response)
+        if self.can_record:
+            return None
+        error = self._miss(request)
+        self.misses.append(error)
+        raise error
+
+    def track(self, recorder: StreamRecorder) -> None:
+        with self._lock:
+            self._recorders.append(recorder)
+
+    def on_recorded(self, request: Request, response: Response) -> None:
+        provider, api = detect(request.path, request.headers)
+        interaction = self.scrubber(Interaction(request, response, provider, api))
+        if interaction is not None:
+            with self._lock:
+                self.new.append(interaction)
+
+    def _miss(self, request: Request) -> CassetteMissError:
+        where = f"cassette {self.path} (mode {self.mode!r})"
+        recorded = self.index.was_recorded(request)
+        if recorded:
+            return CassetteExhaustedError(
+                f"{request.method} {request.target}: all {recorded} recorded response(s) for this request "
+                f"were already replayed in {where}.\n"
+                "  The code under test sent it more often than when it was recorded. Record again with "
+                "mode='all' (pytest: --replay-mode=all), or pass allow_repeats=True.")
+        lines = [f"{request.method} {request.target}: no recorded response in {where}."]
+        near = closest(request, self.index.interactions, self.match)
+        if near is None:
+            lines.append("  The cassette has no interactions." if self.existed else "  The cassette does not exist.")
+        else:
+            n, diff = near
+            rq = self.index.interactions[n].request
+            lines.append(f"  Closest recorded request: interaction {n} ({rq.method} {rq.target}).")
+            lines.append("  Difference (- recorded, + this request):")
+            lines += ["    " + line for line in diff.splitlines()]
+        lines.append("  To record it: run once with mode='new_episodes' (pytest: --replay-mode=new_episodes) "
+                     "and a real key; to ignore a volatile field, use MatchConfig(ignore_fields=[...]).")
+        return CassetteMissError("\n".join(lines))
+
+    # -- lifecycle ------------------------------------------------------------------
+    def start(self) -> contextvars.Token[Session | None]:
+        self.open = True
+        if self.offline:
+            self._exits.enter_context(block_network())
+        transport.install(active_session)
+        with _stack_lock:
+            _stack.append(self)
+        return _current.set(self)
+
+    def finish(self, token: contextvars.Token[Session | None] | None, failed: bool) -> None:
+        """Close the session; write the cassette unless the block failed (then keep the old file)."""
+        try:
+            for recorder in list(self._recorders):
+                recorder.close()  # a stream nobody closed: keep what arrived, marked client_closed
+        finally:
+            self.open = False
+            with _stack_lock:
+                if self in _stack:
+                    _stack.remove(self)
+            if token is not None:
+                try:
+                    _current.reset(token)
+                except ValueError:  # exited in another context (e.g. an async generator's)
+                    _current.set(None)
+            transport.uninstall()
+            self._exits.close()
+        if self.new and not failed:
+            self.cassette.interactions = self.cassette.interactions + self.new
+            self.cassette.meta.setdefault("format", "replaystream cassette v1: see docs/cassette-format.md")
+            try:
+                self.cassette.save(self.path)
+            except OSError as exc:  # disk full, read-only, permissions: the old file is still there
+                raise RecordingError(
+                    f"could not save {len(self.new)} new interaction(s) to cassette {self.path}: "
+                    f"{exc.strerror or exc} (errno {exc.errno}).\n"
+                    "  Nothing was written: the previous cassette is untouched. Free the space (or fix the "
+                    "permissions) and run the recording again.") from exc
+
+    def unused(self) -> list[int]:
+        """Indexes of this cassette's recorded interactions that were not replayed."""
+        if not self.can_replay:
+            return []
+        return [n for n in self.index.unused() if n < len(self.cassette.interactions)]
+
+
+class CassetteContext:
+    """What :func:`use_cassette` returns: a context manager (sync and async) and a decorator."""
+
+    def __init__(self, path: str | Path, **options: Any) -> None:
+        self.path = Path(path)
+        self.options = options
+        self._open: list[tuple[Session, contextvars.Token[Session | None]]] = []
+
+    def __enter__(self) -> Session:
+        session = Session(self.path, **self.options)
+        self._open.append((session, session.start()))
+        return session
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        session, token = self._open.pop()
+        session.finish(token, failed=exc_type is not None)
+
+    async def __aenter__(self) -> Session:
+        return self.__enter__()
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+    def __call__(self, fn: F) -> F:
+        if inspect.iscoroutinefunction(fn):
+            @functools.wraps(fn)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                async with self:
+                    return await fn(*args, **kwargs)
+            return async_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return fn(*args, **kwargs)
+        return wrapper  # type: ignore[return-value]
+
+
+def use_cassette(path: str | Path, *, mode: Mode = "none", match: MatchConfig | None = None,
+                 pacing: Pacing | str = "instant", scrub: Scrubber | None = None,
+                 allow_repeats: bool = False, offline: bool | None = None,
+                 extra: Sequence[str | Path] = (), faults: Sequence[Fault | str] = ()) -> CassetteContext:
+    """Record or replay every httpx / httpx2 request made inside the block.
+
+    ``mode``: ``none`` (default; offline, a miss is an error), ``once`` (record if the
+    file does not exist, else replay), ``new_episodes`` (replay hits, record misses),
+    ``all`` (record everything, replay nothing), ``rewrite`` (start afresh, record).
+    ``pacing``: ``instant``, ``recorded`` or a speed factor. Usable as ``with``,
+    ``async with`` and as a decorator of sync and ``async def`` functions. ``offline``
+    (default: on in ``none`` mode) blocks non-loopback sockets and DNS in the block.
+    ``extra`` names more cassettes to replay from (read-only). ``faults`` injects
+    deterministic failures on replay (see :mod:`replaystream.faults`).
+    """
+    return CassetteContext(path, mode=mode, match=match, pacing=pacing, scrub=scrub,
+                           allow_repeats=allow_repeats, offline=offline, extra=extra, faults=faults)

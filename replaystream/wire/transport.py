@@ -1,0 +1,269 @@
+"""Wire-level interception: httpx and httpx2 transports, patched on the class.
+
+Patching ``HTTPTransport.handle_request`` / ``AsyncHTTPTransport.handle_async_request``
+(as pytest_httpx does) catches every client, including those LangChain builds deep
+inside ``ChatOpenAI`` / ``ChatAnthropic``. Both packages are patched because the current
+openai and anthropic SDKs use ``httpx2`` while other clients still use ``httpx``.
+
+The logic lives in :mod:`.recorder`, :mod:`.player` and :mod:`.session`; this module only
+adapts it to each package's sync and async stream classes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from functools import cache
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from ..cassette.model import Request
+from ..cassette.model import Response as RecordedResponse
+from .player import Player
+from ..providers import is_event_stream
+from .recorder import StreamRecorder
+from .scrub import TRANSFER_RESPONSE_HEADERS
+
+if TYPE_CHECKING:
+    from .session import Session
+
+PACKAGES = ("httpx", "httpx2")
+
+_lock = threading.Lock()
+_installed = 0
+_originals: list[tuple[type, str, Any]] = []
+_resolve_session: Callable[[], Session | None] = lambda: None
+
+
+def available_modules() -> list[ModuleType]:
+    mods = []
+    for name in PACKAGES:
+        try:
+            mods.append(importlib.import_module(name))
+        except ImportError:  # either package may be absent; patch what is there
+            continue
+    return mods
+
+
+def to_request(request: Any) -> Request:
+    """Our model of an httpx(2) request whose body has been read."""
+    headers: dict[str, str] = {}
+    for k, v in request.headers.multi_items():
+        k = k.lower()
+        headers[k] = f"{headers[k]}, {v}" if k in headers else v
+    content: bytes = request.content
+    body: Any = None
+    body_text: str | None = None
+    if content:
+        try:
+            body = json.loads(content)
+        except ValueError:
+            body_text = content.decode("utf-8", errors="replace")
+    query = request.url.query
+    return Request(
+        method=request.method.upper(),
+        path=request.url.path,
+        query=query.decode("ascii", errors="replace") if isinstance(query, bytes) else str(query),
+        headers=headers,
+        body=body,
+        body_text=body_text,
+    )
+
+
+def _replay_headers(r: RecordedResponse) -> list[tuple[str, str]]:
+    headers = [(k, v) for k, v in r.headers.items() if k not in TRANSFER_RESPONSE_HEADERS]
+    if not r.is_stream:
+        headers.append(("content-length", str(len(r.body or b""))))
+    return headers
+
+
+def _network_error(mod: ModuleType, error: dict[str, str]) -> Exception:
+    """The exception a recorded mid-body failure raised, as this package's class."""
+    cls = getattr(mod, error.get("type", ""), None)
+    if not (isinstance(cls, type) and issubclass(cls, mod.TransportError)):
+        cls = mod.RemoteProtocolError
+    return cls(error.get("message") or "peer closed connection without sending complete message body")  # type: ignore[no-any-return]
+
+
+def _bounded(wait: float, read_timeout: float | None) -> float:
+    return wait if read_timeout is None else min(wait, read_timeout)
+
+
+def _check_timeout(mod: ModuleType, wait: float, read_timeout: float | None) -> None:
+    # A gap longer than the client's read timeout fails as it would on the network.
+    if read_timeout is not None and wait > read_timeout:
+        raise mod.ReadTimeout(f"The read operation timed out (replayed gap {wait:.3f}s > read timeout {read_timeout}s)")
+
+
+def _read_timeout(request: Any) -> float | None:
+    timeout = request.extensions.get("timeout") or {}
+    value = timeout.get("read") if isinstance(timeout, dict) else None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+@cache
+def _streams(mod: ModuleType) -> tuple[type, type, type, type]:
+    """Stream classes subclassing this package's own bases (httpx checks isinstance)."""
+
+    class ReplayStream(mod.SyncByteStream):  # type: ignore[name-defined,misc]
+        def __init__(self, player: Player, read_timeout: float | None) -> None:
+            self.player, self.read_timeout = player, read_timeout
+
+        def __iter__(self) -> Iterator[bytes]:
+            for wait, chunk in self.player:
+                if wait:
+                    time.sleep(_bounded(wait, self.read_timeout))
+                    _check_timeout(mod, wait, self.read_timeout)
+                yield chunk
+            if self.player.error:
+                raise _network_error(mod, self.player.error)
+
+    class AsyncReplayStream(mod.AsyncByteStream):  # type: ignore[name-defined,misc]
+        def __init__(self, player: Player, read_timeout: float | None) -> None:
+            self.player, self.read_timeout = player, read_timeout
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            for wait, chunk in self.player:
+                if wait:
+                    await asyncio.sleep(_bounded(wait, self.read_timeout))
+                    _check_timeout(mod, wait, self.read_timeout)
+                yield chunk
+            if self.player.error:
+                raise _network_error(mod, self.player.error)
+
+    class RecordingStream(mod.SyncByteStream):  # type: ignore[name-defined,misc]
+        def __init__(self, inner: Any, recorder: StreamRecorder) -> None:
+            self.inner, self.recorder = inner, recorder
+
+        def __iter__(self) -> Iterator[bytes]:
+            try:
+                for chunk in self.inner:
+                    self.recorder.feed(chunk)  # microseconds: the caller is not held up
+                    yield chunk
+            except Exception as exc:
+                self.recorder.fail(exc)
+                raise
+            self.recorder.complete()
+
+        def close(self) -> None:
+            self.recorder.close()
+            self.inner.close()
+
+    class AsyncRecordingStream(mod.AsyncByteStream):  # type: ignore[name-defined,misc]
+        def __init__(self, inner: Any, recorder: StreamRecorder) -> None:
+            self.inner, self.recorder = inner, recorder
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            try:
+                async for chunk in self.inner:
+                    self.recorder.feed(chunk)
+                    yield chunk
+            except Exception as exc:
+                self.recorder.fail(exc)
+                raise
+            self.recorder.complete()
+
+        async def aclose(self) -> None:
+            self.recorder.close()
+            await self.inner.aclose()
+
+    return ReplayStream, AsyncReplayStream, RecordingStream, AsyncRecordingStream
+
+
+def _replay_response(mod: ModuleType, request: Any, session: Session,
+                     planned: tuple[RecordedResponse, dict[int, float]], is_async: bool) -> Any:
+    response, delays = planned
+    player = Player(response, session.pacing, delays=delays)
+    session.last_player = player
+    stream_cls = _streams(mod)[1 if is_async else 0]
+    return mod.Response(
+        status_code=response.status,
+        headers=_replay_headers(response),
+        stream=stream_cls(player, _read_timeout(request)),
+        request=request,
+        extensions={"http_version": b"HTTP/1.1"},
+    )
+
+
+def _recording_response(mod: ModuleType, request: Any, response: Any, session: Session, req: Request,
+                        started: float, is_async: bool) -> Any:
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    recorder = StreamRecorder(
+        response.status_code, headers, stream=is_event_stream(headers.get("content-type")), started=started,
+        on_done=lambda resp: session.on_recorded(req, resp),
+    )
+    session.track(recorder)
+    stream_cls = _streams(mod)[3 if is_async else 2]
+    return mod.Response(
+        status_code=response.status_code,
+        headers=response.headers,
+        stream=stream_cls(response.stream, recorder),
+        request=request,
+        extensions=response.extensions,
+    )
+
+
+def _patch_module(mod: ModuleType) -> None:
+    sync_cls, async_cls = mod.HTTPTransport, mod.AsyncHTTPTransport
+    orig_sync = sync_cls.handle_request
+    orig_async = async_cls.handle_async_request
+
+    def handle_request(self: Any, request: Any) -> Any:
+        session = _resolve_session()
+        if session is None:
+            return orig_sync(self, request)
+        request.read()
+        req = to_request(request)
+        planned = session.plan(req)
+        if planned is not None:
+            return _replay_response(mod, request, session, planned, is_async=False)
+        started = time.perf_counter()
+        response = orig_sync(self, request)
+        return _recording_response(mod, request, response, session, req, started, is_async=False)
+
+    async def handle_async_request(self: Any, request: Any) -> Any:
+        session = _resolve_session()
+        if session is None:
+            return await orig_async(self, request)
+        await request.aread()
+        req = to_request(request)
+        planned = session.plan(req)
+        if planned is not None:
+            return _replay_response(mod, request, session, planned, is_async=True)
+        started = time.perf_counter()
+        response = await orig_async(self, request)
+        return _recording_response(mod, request, response, session, req, started, is_async=True)
+
+    _originals.append((sync_cls, "handle_request", orig_sync))
+    _originals.append((async_cls, "handle_async_request", orig_async))
+    sync_cls.handle_request = handle_request
+    async_cls.handle_async_request = handle_async_request
+
+
+def install(resolve: Callable[[], Session | None]) -> None:
+    """Patch the transports (reference counted: nested cassettes patch once)."""
+    global _installed, _resolve_session
+    with _lock:
+        _resolve_session = resolve
+        if _installed == 0:
+            for mod in available_modules():
+                _patch_module(mod)
+        _installed += 1
+
+
+def uninstall() -> None:
+    global _installed
+    with _lock:
+        _installed -= 1
+        if _installed == 0:
+            while _originals:
+                cls, name, fn = _originals.pop()
+                setattr(cls, name, fn)
+
+
+def is_installed() -> bool:
+    return _installed > 0
