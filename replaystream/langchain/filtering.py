@@ -13,9 +13,20 @@ from an unfiltered run; it cannot reproduce that input quirk.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 from .events import normalize_events, run_type
+
+
+class EventFilters(TypedDict, total=False):
+    """LangChain's ``astream_events`` filters, by their own names."""
+
+    include_names: Sequence[str] | None
+    include_types: Sequence[str] | None
+    include_tags: Sequence[str] | None
+    exclude_names: Sequence[str] | None
+    exclude_types: Sequence[str] | None
+    exclude_tags: Sequence[str] | None
 
 __all__ = ["collect_events", "filter_events"]
 
@@ -44,7 +55,7 @@ async def collect_events(
         events = await collect_events(chain, "hi", include_names=["my_parser"])
         assert events[0]["data"]["input"] == "hi"   # the root input, see the module doc
     """
-    filters = {
+    filters: EventFilters = {
         "include_names": include_names,
         "include_types": include_types,
         "include_tags": include_tags,
@@ -63,12 +74,12 @@ async def collect_events(
     return normalize_events(raw) if normalize else raw
 
 
-def _keep(event: Mapping[str, Any], f: Mapping[str, Sequence[str] | None]) -> bool:
+def _keep(event: Mapping[str, Any], f: EventFilters) -> bool:
     # The rules of langchain_core.runnables.utils._RootEventFilter.include_event.
     name = event.get("name")
     tags = event.get("tags") or []
     kind = run_type(str(event.get("event", "")), str(name))
-    inc_names, inc_types, inc_tags = f["include_names"], f["include_types"], f["include_tags"]
+    inc_names, inc_types, inc_tags = f.get("include_names"), f.get("include_types"), f.get("include_tags")
     keep = inc_names is None and inc_types is None and inc_tags is None
     if inc_names is not None:
         keep = keep or name in inc_names
@@ -76,25 +87,16 @@ def _keep(event: Mapping[str, Any], f: Mapping[str, Sequence[str] | None]) -> bo
         keep = keep or kind in inc_types
     if inc_tags is not None:
         keep = keep or any(t in inc_tags for t in tags)
-    if f["exclude_names"] is not None:
-        keep = keep and name not in f["exclude_names"]
-    if f["exclude_types"] is not None:
-        keep = keep and kind not in f["exclude_types"]
-    if f["exclude_tags"] is not None:
-        keep = keep and all(t not in f["exclude_tags"] for t in tags)
+    if (exc_names := f.get("exclude_names")) is not None:
+        keep = keep and name not in exc_names
+    if (exc_types := f.get("exclude_types")) is not None:
+        keep = keep and kind not in exc_types
+    if (exc_tags := f.get("exclude_tags")) is not None:
+        keep = keep and all(t not in exc_tags for t in tags)
     return keep
 
 
-def filter_events(
-    events: Iterable[Mapping[str, Any]],
-    *,
-    include_names: Sequence[str] | None = None,
-    include_types: Sequence[str] | None = None,
-    include_tags: Sequence[str] | None = None,
-    exclude_names: Sequence[str] | None = None,
-    exclude_types: Sequence[str] | None = None,
-    exclude_tags: Sequence[str] | None = None,
-) -> list[Mapping[str, Any]]:
+def filter_events(events: Iterable[Mapping[str, Any]], **filters: Unpack[EventFilters]) -> list[Mapping[str, Any]]:
     """The events LangChain's ``include_*``/``exclude_*`` filters would keep, in order.
 
     Works on raw or normalised events and returns the same objects (no copies). Includes
@@ -104,12 +106,8 @@ def filter_events(
 
         parser_events = filter_events(events, include_types=["parser"])
     """
-    f = {
-        "include_names": include_names,
-        "include_types": include_types,
-        "include_tags": include_tags,
-        "exclude_names": exclude_names,
-        "exclude_types": exclude_types,
-        "exclude_tags": exclude_tags,
-    }
-    return [ev for ev in events if _keep(ev, f)]
+    unknown = set(filters) - set(EventFilters.__annotations__)
+    if unknown:
+        raise TypeError(f"filter_events() got unknown filter(s) {sorted(unknown)}; "
+                        f"use {', '.join(EventFilters.__annotations__)}")
+    return [ev for ev in events if _keep(ev, filters)]

@@ -103,3 +103,8 @@ async def test_raw_and_v3():
                                         "content-block-delta", "content-block-finish", "message-finish"]
     with pytest.raises(ValueError, match="no include_"):
         await collect_events(ChunkModel.of(["a"]), "q", version="v3", include_names=["x"])
+
+
+def test_filter_events_names_an_unknown_filter():
+    with pytest.raises(TypeError, match=r"include_name'.*use include_names"):
+        filter_events([], include_name=["x"])  # type: ignore[call-arg]
