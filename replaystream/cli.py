@@ -34,10 +34,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    import os
-
     from .review.checks import cassette_files, check_file
-    from .wire.scrub import SECRET_ENV_VARS
+    from .wire.scrub import env_secret_values
 
     files = cassette_files([Path(p) for p in args.paths])
     if not files:
@@ -45,7 +43,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.drift:
         return _drift(files, args)
-    values = tuple(v for v in (os.environ.get(n, "") for n in SECRET_ENV_VARS) if len(v) >= 8)
+    values = tuple(env_secret_values())
     findings = [f for path in files for f in check_file(path, values)]
     for finding in findings:
         print(finding)

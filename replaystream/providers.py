@@ -1,42 +1,95 @@
-"""Which provider and API a request belongs to, from its path and headers."""
+"""The provider registry: everything replaystream knows about each provider, in one record.
+
+A :class:`Provider` says how its requests are recognised (path suffixes, marker headers,
+hosts), which environment variables hold its keys, which headers and query keys carry
+its credentials, which LangChain integration parses its chat streams, and what text
+one of its stream events adds. Scrubbing, importing, detection, the message-level fakes
+and the CLI all read it; :func:`register` adds a provider and every one of them sees it.
+
+A provider is an open value: any name in the registry (or ``"unknown"``).
+
+>>> detect("/v1/messages", {})
+('anthropic', 'messages')
+>>> by_name("openai").key_env_vars
+('OPENAI_API_KEY', 'OPENAI_ORG_ID', 'OPENAI_PROJECT_ID')
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib
+import threading
+from collections.abc import Callable, Iterator, Mapping, Set
+from dataclasses import dataclass, field
+from typing import Any
 
-# Longest suffix first: "/chat/completions" must win over "/completions".
-_OPENAI_SUFFIXES = (
-    ("/chat/completions", "chat.completions"),
-    ("/responses", "responses"),
-    ("/embeddings", "embeddings"),
-    ("/completions", "completions"),
-    ("/moderations", "moderations"),
-)
+#: The provider of a request no registered provider recognises.
+UNKNOWN = "unknown"
 
-
-def detect(path: str, headers: Mapping[str, str]) -> tuple[str, str]:
-    """Return ``(provider, api)``, e.g. ``("anthropic", "messages")``, or ``("unknown", "unknown")``."""
-    p = path.rstrip("/")
-    if "anthropic-version" in headers or p.endswith("/v1/messages") or p.endswith("/messages/count_tokens"):
-        return "anthropic", "messages" if p.endswith("/messages") else p.rsplit("/", 1)[-1]
-    for suffix, api in _OPENAI_SUFFIXES:
-        if p.endswith(suffix):
-            return "openai", api
-    return "unknown", "unknown"
+_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "")
 
 
-def is_event_stream(content_type: str | None) -> bool:
-    return bool(content_type) and content_type.split(";", 1)[0].strip().lower() == "text/event-stream"  # type: ignore[union-attr]
+def _no_text(api: str, data: object) -> str:
+    return ""
 
 
-def event_text(provider: str, api: str, data: object) -> str:
-    """The text one parsed event adds to the assembled answer ('' when it adds none)."""
+@dataclass(frozen=True)
+class ChatIntegration:
+    """The LangChain chat model that parses a provider's streams, loaded on first use.
+
+    ``options`` maps a recorded request body and its API to the constructor arguments
+    beyond the common ones (model, key, base URL, temperature) that change its parsing.
+    """
+
+    module: str  # e.g. "langchain_anthropic"
+    name: str  # e.g. "ChatAnthropic"
+    apis: tuple[str, ...]  # the provider's APIs whose chat streams it parses
+    ls_provider: str  # what the integration reports as its LangSmith provider
+    options: Callable[[Mapping[str, Any], str], dict[str, Any]] = lambda body, api: {}
+
+    def load(self) -> type[Any]:
+        cls: type[Any] = getattr(importlib.import_module(self.module), self.name)
+        return cls
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One provider. ``paths`` are ``(path suffix, api)`` pairs, longest suffix first; a
+    request carrying one of ``headers`` is this provider's whatever its path (its API is
+    then the path's last segment). A provider with ``speaks`` set is a look-alike: it
+    serves that provider's wire format from its own hosts, and a request in that format
+    sent to a host the original does not own is taken to be the look-alike's."""
+
+    name: str
+    paths: tuple[tuple[str, str], ...] = ()
+    headers: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()  # host names it serves from (their subdomains too)
+    speaks: str | None = None
+    key_env_vars: tuple[str, ...] = ()  # environment variables whose values are secrets
+    credential_headers: tuple[str, ...] = ()  # credentials or account identity: dropped, values masked
+    id_headers: tuple[str, ...] = ()  # per-request ids: dropped, but not secrets
+    secret_query: tuple[str, ...] = ()  # query keys that carry keys
+    integration: ChatIntegration | None = None
+    event_text: Callable[[str, object], str] = field(default=_no_text)
+
+    def api_of(self, path: str, headers: Mapping[str, str]) -> str | None:
+        """The API of a request to ``path``, or ``None`` when it is not this provider's."""
+        p = path.rstrip("/")
+        for suffix, api in self.paths:
+            if p.endswith(suffix):
+                return api
+        if any(h in headers for h in self.headers):
+            return p.rsplit("/", 1)[-1]
+        return None
+
+    def owns_host(self, host: str) -> bool:
+        """Is ``host`` one of :attr:`hosts`, or a subdomain of one?"""
+        host = host.lower()
+        return any(host == h or host.endswith("." + h) for h in self.hosts)
+
+
+# -- the built-in providers -------------------------------------------------------------
+def _openai_event_text(api: str, data: object) -> str:
     if not isinstance(data, dict):
-        return ""
-    if provider == "anthropic":
-        delta = data.get("delta")
-        if data.get("type") == "content_block_delta" and isinstance(delta, dict):
-            return str(delta.get("text") or delta.get("partial_json") or "")
         return ""
     if api == "responses":
         return str(data.get("delta") or "") if data.get("type") == "response.output_text.delta" else ""
@@ -46,3 +99,165 @@ def event_text(provider: str, api: str, data: object) -> str:
         if isinstance(delta, dict):
             return str(delta.get("content") or "")
     return ""
+
+
+def _anthropic_event_text(api: str, data: object) -> str:
+    if not isinstance(data, dict):
+        return ""
+    delta = data.get("delta")
+    if data.get("type") == "content_block_delta" and isinstance(delta, dict):
+        return str(delta.get("text") or delta.get("partial_json") or "")
+    return ""
+
+
+def _openai_options(body: Mapping[str, Any], api: str) -> dict[str, Any]:
+    options: dict[str, Any] = {"use_responses_api": api == "responses"}
+    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
+    if max_tokens is not None:
+        options["max_tokens"] = max_tokens
+    return options
+
+
+def _anthropic_options(body: Mapping[str, Any], api: str) -> dict[str, Any]:
+    return {"max_tokens": body["max_tokens"]} if "max_tokens" in body else {}
+
+
+# Longest suffix first: "/chat/completions" must win over "/completions".
+_OPENAI_PATHS = (("/chat/completions", "chat.completions"), ("/responses", "responses"),
+                 ("/embeddings", "embeddings"), ("/completions", "completions"), ("/moderations", "moderations"))
+
+OPENAI = Provider(
+    "openai", paths=_OPENAI_PATHS,
+    hosts=("api.openai.com", "openai.azure.com"),  # Azure OpenAI speaks the same API
+    key_env_vars=("OPENAI_API_KEY", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"),
+    credential_headers=("api-key", "openai-organization", "openai-project"),  # api-key: Azure
+    id_headers=("openai-request-id",),
+    secret_query=("api-key",),  # Azure
+    integration=ChatIntegration("langchain_openai", "ChatOpenAI", ("chat.completions", "responses"), "openai",
+                                _openai_options),
+    event_text=_openai_event_text,
+)
+ANTHROPIC = Provider(
+    "anthropic", paths=(("/v1/messages", "messages"), ("/messages/count_tokens", "count_tokens")),
+    headers=("anthropic-version",), hosts=("api.anthropic.com",),
+    key_env_vars=("ANTHROPIC_API_KEY",),
+    credential_headers=("x-api-key", "anthropic-organization-id"),
+    id_headers=("request-id",),
+    integration=ChatIntegration("langchain_anthropic", "ChatAnthropic", ("messages",), "anthropic",
+                                _anthropic_options),
+    event_text=_anthropic_event_text,
+)
+OPENAI_COMPATIBLE = Provider(
+    "openai-compatible", paths=_OPENAI_PATHS, speaks="openai",
+    # Hosts known to serve the OpenAI wire format without being OpenAI (any other host does too).
+    hosts=("api.groq.com", "openrouter.ai", "api.together.xyz", "api.fireworks.ai", "api.deepseek.com",
+           "api.mistral.ai", "api.x.ai", "api.perplexity.ai", "api.cerebras.ai", "generativelanguage.googleapis.com"),
+    credential_headers=("x-goog-api-key",), secret_query=("key",),  # Gemini's
+    integration=ChatIntegration("langchain_openai", "ChatOpenAI", ("chat.completions",), "openai", _openai_options),
+    event_text=_openai_event_text,
+)
+
+_lock = threading.Lock()
+_registry: dict[str, Provider] = {p.name: p for p in (OPENAI, ANTHROPIC, OPENAI_COMPATIBLE)}
+
+
+# -- the registry -----------------------------------------------------------------------
+def register(provider: Provider, *, replace: bool = False) -> Provider:
+    """Add a provider; it is consulted before the ones registered earlier, so it may claim
+    paths a built-in provider also serves. A name already taken needs ``replace=True``.
+
+    >>> acme = register(Provider("acme", paths=(("/v1/generate", "generate"),), key_env_vars=("ACME_KEY",)))
+    >>> detect("/v1/generate", {})
+    ('acme', 'generate')
+    >>> unregister("acme")
+    """
+    if provider.name == UNKNOWN or not provider.name:
+        raise ValueError(f"a provider cannot be named {provider.name!r}")
+    with _lock:
+        if provider.name in _registry and not replace:
+            raise ValueError(f"provider {provider.name!r} is already registered; pass replace=True to replace it")
+        _registry.pop(provider.name, None)
+        _registry[provider.name] = provider
+    return provider
+
+
+def unregister(name: str) -> None:
+    """Remove a provider by name (nothing happens when there is none)."""
+    with _lock:
+        _registry.pop(name, None)
+
+
+def registered() -> tuple[Provider, ...]:
+    """Every provider, in registration order."""
+    with _lock:
+        return tuple(_registry.values())
+
+
+def by_name(name: str) -> Provider | None:
+    with _lock:
+        return _registry.get(name)
+
+
+def names() -> tuple[str, ...]:
+    """Every provider name a cassette may hold, ``"unknown"`` last."""
+    return (*(p.name for p in registered()), UNKNOWN)
+
+
+def detect(path: str, headers: Mapping[str, str], host: str | None = None) -> tuple[str, str]:
+    """Return ``(provider, api)``, e.g. ``("anthropic", "messages")``, or ``("unknown", "unknown")``.
+
+    With ``host``, a request in a provider's format sent to a host that provider does not
+    own (nor loopback) is its look-alike's (``openai-compatible``).
+    """
+    providers = registered()
+    for provider in reversed(providers):  # the newest first
+        if provider.speaks is not None:
+            continue  # a look-alike is told apart by host, below
+        api = provider.api_of(path, headers)
+        if api is None:
+            continue
+        alikes = [p for p in providers if p.speaks == provider.name]
+        if host is not None and alikes and not provider.owns_host(host) and host.lower() not in _LOOPBACK_HOSTS:
+            return next((p for p in alikes if p.owns_host(host)), alikes[0]).name, api
+        return provider.name, api
+    return UNKNOWN, UNKNOWN
+
+
+def event_text(provider: str, api: str, data: object) -> str:
+    """The text one parsed event adds to the assembled answer ('' when it adds none).
+
+    An unregistered provider's events are read as chat-completions chunks, the format
+    most providers share."""
+    found = by_name(provider)
+    return (found.event_text if found is not None else _openai_event_text)(api, data)
+
+
+def chat_integration(provider: str, api: str) -> ChatIntegration | None:
+    """The integration that parses this provider's ``api`` chat streams, if there is one."""
+    found = by_name(provider)
+    if found is None or found.integration is None or api not in found.integration.apis:
+        return None
+    return found.integration
+
+
+class _ChatApis(Set[tuple[str, str]]):
+    """``(provider, api)`` pairs some integration parses: a live view of the registry."""
+
+    def _pairs(self) -> frozenset[tuple[str, str]]:
+        return frozenset((p.name, api) for p in registered() if p.integration for api in p.integration.apis)
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, tuple) and len(item) == 2 and chat_integration(*map(str, item)) is not None
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._pairs())
+
+    def __len__(self) -> int:
+        return len(self._pairs())
+
+
+CHAT_APIS: Set[tuple[str, str]] = _ChatApis()
+
+
+def is_event_stream(content_type: str | None) -> bool:
+    return bool(content_type) and content_type.split(";", 1)[0].strip().lower() == "text/event-stream"  # type: ignore[union-attr]

@@ -15,20 +15,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import providers
 from ..errors import CassetteError
+from ..providers import UNKNOWN
 from .serialize import dump_cassette
 
 FORMAT_VERSION = 1
 VERSION_KEY = "replaystream_cassette"
+#: What ``meta.format`` says in every cassette replaystream writes, for a reader of the file.
+FORMAT_META = f"replaystream cassette v{FORMAT_VERSION}: see docs/cassette-format.md"
 SUFFIX = ".json"
 
 #: How a recorded response ended.
 END_COMPLETE = "complete"  # the body was read to the end
 END_CLIENT_CLOSED = "client_closed"  # the caller stopped reading early; events are a prefix
 END_ERROR = "error"  # the connection failed mid-body; replay raises ``error`` again
-
-#: Providers a cassette may name; "unknown" is any other HTTP API.
-PROVIDERS = ("openai", "anthropic", "openai-compatible", "unknown")
 
 
 @dataclass
@@ -334,9 +335,9 @@ def _decode_interaction(rd: _Reader, item: Any, where: str) -> Interaction:
     for n, entry in enumerate(scrubbed):
         if not isinstance(entry, str):
             raise rd.fail(f"{where}.scrubbed[{n}]", f"expected str, found {type(entry).__name__}")
-    provider = rd.get(item, "provider", where, str, "unknown")
-    if provider not in PROVIDERS:
-        raise rd.fail(f"{where}.provider", f"unknown provider {provider!r} (known: {', '.join(PROVIDERS)})")
+    provider = rd.get(item, "provider", where, str, UNKNOWN)
+    if provider not in (known := providers.names()):  # registered ones count: the set is open
+        raise rd.fail(f"{where}.provider", f"unknown provider {provider!r} (known: {', '.join(known)})")
     return Interaction(request, response, provider, rd.get(item, "api", where, str, "unknown"),
                        list(scrubbed),
                        rd.get(item, "note", where, str, None))

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 from ..cassette.model import Cassette, Interaction, Request
 from ..wire.faults import Fault, FaultPlan
 from ..providers import detect
+from ..wire.http import header_dict, parse_body
 from ..wire.matching import MatchConfig, MatchIndex, closest
 from .scripts import (
     Pacing,
@@ -71,13 +72,7 @@ class ReceivedRequest:
 
     def as_request(self) -> Request:
         """replaystream's request model, for matching against a cassette."""
-        body: Any = None
-        text: str | None = None
-        try:
-            body = json.loads(self.body) if self.body else None
-        except ValueError:
-            text = self.body.decode("utf-8", errors="replace")
-        return Request(self.method.upper(), self.path, self.query, dict(self.headers), body, text)
+        return Request(self.method.upper(), self.path, self.query, dict(self.headers), *parse_body(self.body))
 
 
 class _Aborted(Exception):
@@ -305,8 +300,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         emu = self.server.emulator
         url = urlsplit(self.path)
-        request = ReceivedRequest(self.command, url.path, url.query,
-                                  {k.lower(): v for k, v in self.headers.items()}, self._read_body())
+        request = ReceivedRequest(self.command, url.path, url.query, header_dict(self.headers.items()),
+                                  self._read_body())
         response = emu._take(request)
         if response is None:
             message = (f"replaystream emulator: no response queued for {request.method} {request.path} "
@@ -340,6 +335,8 @@ class _Handler(BaseHTTPRequestHandler):
         headers.setdefault("content-type", "text/event-stream; charset=utf-8" if is_stream else "application/json")
         if resp.gzip:
             headers["content-encoding"] = "gzip"
+        # A script asking for deflate gets raw deflate (no zlib header), as some servers send it.
+        wbits = 31 if resp.gzip else -zlib.MAX_WBITS if headers.get("content-encoding") == "deflate" else None
         # Framing headers are ours to set: a script's (or a recording's) would contradict them.
         headers.pop("content-length", None)
         headers.pop("transfer-encoding", None)
@@ -348,7 +345,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers.setdefault("cache-control", "no-cache")
             body = b""
         else:
-            body = zlib.compress(resp.body or b"", wbits=31) if resp.gzip else resp.body or b""
+            body = zlib.compress(resp.body or b"", wbits=wbits) if wbits else resp.body or b""
             headers["content-length"] = str(len(body))
         for name, value in headers.items():
             self.send_header(name, value)
@@ -360,10 +357,10 @@ class _Handler(BaseHTTPRequestHandler):
                 raise _Aborted
             self.wfile.write(body)
             return
-        compressor = zlib.compressobj(wbits=31) if resp.gzip else None
+        compressor = zlib.compressobj(wbits=wbits) if wbits else None
         for data in self._stream_writes(resp):
             if compressor is not None:
-                # A sync flush per write keeps gzip from holding events back in its buffer.
+                # A sync flush per write keeps the compressor from holding events back.
                 data = compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
             self._chunk(data)
         if resp.close_after is not None:

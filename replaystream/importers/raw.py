@@ -15,11 +15,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..cassette.model import Cassette, Request
+from ..cassette.model import FORMAT_META, Cassette, Request
 from ..errors import CassetteError
 from ..wire.scrub import Scrubber
 from ..cassette.sse import parse_event, split_events
-from ._common import FORMAT_META, NO_TIMING, finish, make_response, read_source
+from ._common import NO_TIMING, finish, make_response, read_source
 
 #: Where each API's requests go, and the host that serves it.
 _ENDPOINTS: dict[tuple[str, str], tuple[str, str]] = {

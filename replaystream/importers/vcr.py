@@ -24,18 +24,11 @@ from typing import Any
 
 import yaml
 
-from ..cassette.model import Cassette, Interaction, Request
+from ..cassette.model import FORMAT_META, Cassette, Interaction, Request
 from ..errors import CassetteError
+from ..wire.http import ContentDecoder, ContentDecodingError, header_dict, parse_body
 from ..wire.scrub import Scrubber
-from ._common import (
-    FORMAT_META,
-    NO_TIMING,
-    decode_body,
-    finish,
-    make_response,
-    read_source,
-    split_uri,
-)
+from ._common import NO_TIMING, finish, make_response, read_source, split_uri
 
 _HINT = "vcrpy cassettes are YAML (or JSON) with a top-level 'interactions' list"
 
@@ -74,13 +67,9 @@ def _headers(raw: Any, path: Path, where: str) -> dict[str, str]:
         return {}
     if not isinstance(raw, dict):
         raise CassetteError(path, where, f"expected a mapping of headers, found {type(raw).__name__}", _HINT)
-    out: dict[str, str] = {}
-    for name, value in raw.items():
-        values = value if isinstance(value, (list, tuple)) else [value]
-        text = [v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in values]
-        key = str(name).lower()
-        out[key] = ", ".join(([out[key]] if key in out else []) + text)
-    return out
+    return header_dict((str(name), v.decode("latin-1") if isinstance(v, bytes) else str(v))
+                       for name, value in raw.items()
+                       for v in (value if isinstance(value, (list, tuple)) else [value]))
 
 
 def _as_bytes(value: Any, path: Path, where: str) -> bytes:
@@ -109,15 +98,11 @@ def _request(raw: Any, path: Path, where: str) -> tuple[Request, str]:
         data = _as_bytes(raw.get("body"), path, f"{where}.body")
         if data and headers.get("content-encoding"):
             try:
-                data = decode_body(data, headers["content-encoding"])
-            except ValueError as exc:
+                data = ContentDecoder.decode(data, headers["content-encoding"])
+            except ContentDecodingError as exc:
                 raise CassetteError(path, f"{where}.body", f"cannot undo content-encoding: {exc}") from None
             headers.pop("content-encoding")
-        if data:
-            try:
-                body = json.loads(data)
-            except ValueError:
-                body_text = data.decode("utf-8", errors="replace")
+        body, body_text = parse_body(data)
     request = Request(raw["method"].upper(), url_path, query, headers, body, body_text)
     return request, host
 
@@ -159,8 +144,8 @@ def _interaction(item: Any, n: int, path: Path, scrub: Scrubber | None) -> Inter
     encoding = headers.get("content-encoding", "")
     if body and encoding:
         try:
-            body = decode_body(body, encoding)
-        except ValueError as exc:
+            body = ContentDecoder.decode(body, encoding)
+        except ContentDecodingError as exc:
             if not was_text:
                 raise CassetteError(path, f"{w}.body.string", f"cannot undo content-encoding {encoding!r}: {exc}",
                                     "the body may be damaged; record the cassette again") from None

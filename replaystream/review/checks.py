@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..cassette.model import Cassette
 from ..errors import CassetteError
-from ..wire.scrub import SECRET_HEADERS, SECRET_QUERY, TOKEN_PATTERN
+from ..wire.scrub import TOKEN_PATTERN, secret_headers, secret_query_keys
 
 
 @dataclass
@@ -26,14 +26,15 @@ def check_file(path: Path, extra_values: tuple[str, ...] = ()) -> list[Finding]:
     except CassetteError as exc:
         return [Finding(path, exc.position or "$", exc.problem)]
     findings: list[Finding] = []
+    dropped, secret_keys = secret_headers(), secret_query_keys()
     for n, inter in enumerate(cassette.interactions):
         for side, headers in (("request", inter.request.headers), ("response", inter.response.headers)):
             for name in headers:
-                if name in SECRET_HEADERS:
+                if name in dropped:
                     findings.append(Finding(path, f"interactions[{n}].{side}.headers.{name}",
                                             "secret header present (scrub it: replaystream import, or re-record)"))
         for pair in inter.request.query.split("&"):
-            if pair.split("=", 1)[0].lower() in SECRET_QUERY:
+            if pair.split("=", 1)[0].lower() in secret_keys:
                 findings.append(Finding(path, f"interactions[{n}].request.query", "key in the query string"))
     # Token-shaped strings anywhere in the file, bodies and events included.
     text = path.read_text("utf-8")

@@ -10,16 +10,13 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 from ..errors import NetworkBlockedError
+from .patching import Patch, Patcher
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
-_lock = threading.Lock()
-_depth = 0
-_saved: dict[str, Any] = {}
 
 
 def is_loopback(host: object) -> bool:
@@ -49,11 +46,10 @@ def _address_host(address: object) -> object:
     return address  # AF_UNIX paths are local
 
 
-def _install() -> None:
+def _socket_patches() -> list[Patch]:
     orig_connect = socket.socket.connect
     orig_connect_ex = socket.socket.connect_ex
     orig_getaddrinfo = socket.getaddrinfo
-    _saved.update(connect=orig_connect, connect_ex=orig_connect_ex, getaddrinfo=orig_getaddrinfo)
 
     def check(sock: socket.socket, address: Any) -> None:
         if sock.family in (socket.AF_INET, socket.AF_INET6) and not is_loopback(_address_host(address)):
@@ -72,15 +68,11 @@ def _install() -> None:
             raise _blocked("a DNS look-up of", host)
         return orig_getaddrinfo(host, *args, **kwargs)
 
-    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
-    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
-    socket.getaddrinfo = getaddrinfo
+    return [(socket.socket, "connect", connect), (socket.socket, "connect_ex", connect_ex),
+            (socket, "getaddrinfo", getaddrinfo)]
 
 
-def _uninstall() -> None:
-    socket.socket.connect = _saved.pop("connect")  # type: ignore[method-assign]
-    socket.socket.connect_ex = _saved.pop("connect_ex")  # type: ignore[method-assign]
-    socket.getaddrinfo = _saved.pop("getaddrinfo")
+_patcher = Patcher(_socket_patches)
 
 
 @contextlib.contextmanager
@@ -90,15 +82,5 @@ def block_network() -> Iterator[None]:
     >>> with block_network():  # doctest: +SKIP
     ...     socket.create_connection(("example.com", 443))  # raises NetworkBlockedError
     """
-    global _depth
-    with _lock:
-        if _depth == 0:
-            _install()
-        _depth += 1
-    try:
+    with _patcher:
         yield
-    finally:
-        with _lock:
-            _depth -= 1
-            if _depth == 0:
-                _uninstall()

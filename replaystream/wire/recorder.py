@@ -8,53 +8,14 @@ from __future__ import annotations
 
 import threading
 import time
-import zlib
 from collections.abc import Callable
-from typing import Any
 
 from ..cassette.model import END_CLIENT_CLOSED, END_COMPLETE, END_ERROR, Event, Response
-from .scrub import TRANSFER_RESPONSE_HEADERS
 from ..cassette.sse import SSEFramer
+from .http import ContentDecoder, stored_response_headers
 
 #: Last events after which a stream is over by its protocol, whatever the body does next.
 _STREAM_TERMINATORS = frozenset({b"data: [DONE]", b"data:[DONE]"})
-
-
-class _Decoder:
-    """Content-encoding decoder for the recorded copy (the caller gets the raw bytes)."""
-
-    def __init__(self, encoding: str) -> None:
-        self.encoding = encoding
-        self._obj: Any = None
-        if encoding == "gzip":
-            self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif encoding == "deflate":
-            self._obj = zlib.decompressobj()
-        elif encoding == "br":
-            import brotli  # type: ignore[import-not-found]  # optional, as in httpx
-
-            self._obj = brotli.Decompressor()
-
-    @classmethod
-    def supported(cls, encoding: str) -> bool:
-        if encoding in ("gzip", "deflate"):
-            return True
-        if encoding == "br":
-            try:
-                import brotli  # noqa: F401
-
-                return True
-            except ImportError:
-                return False
-        return False
-
-    def decode(self, data: bytes) -> bytes:
-        if self.encoding == "br":
-            return bytes(self._obj.process(data))
-        return bytes(self._obj.decompress(data))
-
-    def flush(self) -> bytes:
-        return bytes(self._obj.flush()) if self.encoding != "br" else b""
 
 
 class StreamRecorder:
@@ -67,8 +28,12 @@ class StreamRecorder:
     def __init__(self, status: int, headers: dict[str, str], *, stream: bool, started: float,
                  on_done: Callable[[Response], None]) -> None:
         self.status = status
-        # Transfer framing (chunked, length) is not content; it is recomputed on replay.
-        self.headers = {k: v for k, v in headers.items() if k not in TRANSFER_RESPONSE_HEADERS}
+        # The recorded copy is decoded (the caller still gets the raw bytes); a coding that
+        # cannot be undone here is stored as it came, and says so in its header.
+        encoding = headers.get("content-encoding", "")
+        decoder = ContentDecoder(encoding) if ContentDecoder.supports(encoding) else None
+        self._decoder = decoder if decoder is not None and not decoder.identity else None
+        self.headers = stored_response_headers(headers, decoded=self._decoder is not None)
         self.stream = stream
         self.started = started
         self._on_done = on_done
@@ -76,13 +41,8 @@ class StreamRecorder:
         self._events: list[Event] = []
         self._body = bytearray()
         self._body_ms = 0.0
-        self._decoder: _Decoder | None = None
         self._lock = threading.Lock()
         self.done = False
-        encoding = self.headers.get("content-encoding", "").strip().lower()
-        if encoding and encoding != "identity" and _Decoder.supported(encoding):
-            self._decoder = _Decoder(encoding)
-            del self.headers["content-encoding"]  # what we store is decoded
 
     def _now_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000.0
@@ -100,7 +60,7 @@ class StreamRecorder:
     def feed(self, chunk: bytes) -> None:
         if self.done:  # read on after the cassette closed: what was saved must not change
             return
-        self._take(self._decoder.decode(chunk) if self._decoder else chunk)
+        self._take(self._decoder.feed(chunk) if self._decoder else chunk)
 
     def complete(self) -> None:
         self._finish(END_COMPLETE, None)

@@ -13,34 +13,65 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from .. import providers
 from ..cassette.model import Event, Interaction
+from ..providers import Provider
+from .http import NOISY_REQUEST_HEADERS as NOISY_REQUEST_HEADERS  # re-exported: defined in .http
+from .http import TRANSFER_RESPONSE_HEADERS as TRANSFER_RESPONSE_HEADERS
+from .http import is_noisy_request_header
 
-#: Headers that carry credentials, account identity or per-request ids: dropped.
-SECRET_HEADERS = frozenset({
-    "authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key",
-    "cookie", "set-cookie",
-    "openai-organization", "openai-project", "anthropic-organization-id",
-    "x-request-id", "request-id", "openai-request-id", "x-amzn-requestid", "cf-ray",
-})
-#: Of those, the ones whose values are credentials or account identity: a value sent in one
-#: of them is removed wherever else it appears (a key passed in code, echoed in an error body;
-#: an organisation id quoted in a rate-limit message).
-CREDENTIAL_HEADERS = frozenset({
-    "authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "set-cookie",
-    "openai-organization", "openai-project", "anthropic-organization-id",
-})
-#: Query parameters that carry keys (Azure, Gemini style).
-SECRET_QUERY = frozenset({"api-key", "api_key", "key", "access_token"})
-#: Environment variables whose *values* are removed wherever they appear.
-SECRET_ENV_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID")
-#: Request headers that only make diffs noisy (SDK versions, transport details). They
-#: play no part in replay, so they are not kept; they are not secrets either.
-NOISY_REQUEST_HEADERS = frozenset({
-    "content-length", "host", "connection", "accept-encoding", "user-agent",
-})
-NOISY_REQUEST_HEADER_PREFIXES = ("x-stainless-",)
-#: Response headers that describe the transfer, not the content (the body is stored decoded).
-TRANSFER_RESPONSE_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
+#: Credential headers any provider may receive or send; each provider adds its own
+#: (``Provider.credential_headers``). A value sent in one of them is removed wherever else
+#: it appears (a key passed in code, echoed in an error body; an organisation id quoted
+#: in a rate-limit message).
+GENERIC_CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie")
+#: Per-request ids any server may send (providers add theirs): dropped, not secrets.
+GENERIC_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "cf-ray")
+#: Query parameters that carry keys whoever the provider (providers add theirs).
+GENERIC_SECRET_QUERY = ("api_key", "access_token")
+#: Shorter values are not treated as secrets: masking them would rewrite ordinary text.
+MIN_SECRET_LENGTH = 8
+
+
+def _union(generic: Sequence[str], per_provider: Callable[[Provider], Sequence[str]]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([*generic, *(v for p in providers.registered() for v in per_provider(p))]))
+
+
+def credential_headers() -> frozenset[str]:
+    """Headers whose values are credentials or account identity, for every registered provider."""
+    return frozenset(_union(GENERIC_CREDENTIAL_HEADERS, lambda p: p.credential_headers))
+
+
+def secret_headers() -> frozenset[str]:
+    """Headers that are dropped: credentials, account identity, and per-request ids."""
+    return credential_headers() | frozenset(_union(GENERIC_ID_HEADERS, lambda p: p.id_headers))
+
+
+def secret_query_keys() -> frozenset[str]:
+    return frozenset(_union(GENERIC_SECRET_QUERY, lambda p: p.secret_query))
+
+
+def secret_env_vars() -> tuple[str, ...]:
+    """Environment variables whose *values* are removed wherever they appear."""
+    return _union((), lambda p: p.key_env_vars)
+
+
+def env_secret_values(names: Iterable[str] | None = None) -> list[str]:
+    """The values of those variables (or of ``names``) that are long enough to be secrets."""
+    values = (os.environ.get(name, "") for name in (secret_env_vars() if names is None else names))
+    return [v for v in values if len(v) >= MIN_SECRET_LENGTH]
+
+
+# The names these sets had as constants, computed on use so a provider registered later counts.
+_LEGACY = {"SECRET_HEADERS": secret_headers, "CREDENTIAL_HEADERS": credential_headers,
+           "SECRET_QUERY": secret_query_keys, "SECRET_ENV_VARS": secret_env_vars}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LEGACY:
+        return _LEGACY[name]()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 MASK = "<scrubbed>"
 
@@ -58,44 +89,46 @@ class Scrubber:
     """
 
     extra_headers: Sequence[str] = ()
-    env_vars: Sequence[str] = SECRET_ENV_VARS
+    env_vars: Sequence[str] = field(default_factory=secret_env_vars)
     extra_values: Sequence[str] = ()
     hooks: Sequence[Hook] = field(default_factory=tuple)
 
     def secret_values(self) -> list[str]:
-        values = [os.environ.get(name, "") for name in self.env_vars]
-        values += list(self.extra_values)
+        values = env_secret_values(self.env_vars) + [v for v in self.extra_values if len(v) >= MIN_SECRET_LENGTH]
         # Longest first, so a key that contains another is removed whole.
-        return sorted({v for v in values if len(v) >= 8}, key=len, reverse=True)
+        return sorted(set(values), key=len, reverse=True)
 
     def headers(self) -> frozenset[str]:
-        return SECRET_HEADERS | {h.lower() for h in self.extra_headers}
+        return secret_headers() | {h.lower() for h in self.extra_headers}
 
     def __call__(self, interaction: Interaction) -> Interaction | None:
         done: list[str] = list(interaction.scrubbed)
-        secret_headers = self.headers()
+        dropped = self.headers()
+        # Credential headers, and the ones the caller added: their values are secrets too.
+        valued = credential_headers() | (dropped - secret_headers())
         rq, rs = interaction.request, interaction.response
-        values = _with_header_values(self.secret_values(), rq.headers, rs.headers, names=secret_headers)
+        values = _with_header_values(self.secret_values(), rq.headers, rs.headers, names=valued)
 
         req_headers: dict[str, str] = {}
         for name, value in rq.headers.items():
-            if name in secret_headers:
+            if name in dropped:
                 done.append(f"request.headers.{name}")
-            elif name not in NOISY_REQUEST_HEADERS and not name.startswith(NOISY_REQUEST_HEADER_PREFIXES):
+            elif not is_noisy_request_header(name):
                 req_headers[name] = value
         resp_headers: dict[str, str] = {}
         for name, value in rs.headers.items():
-            if name in secret_headers:
+            if name in dropped:
                 done.append(f"response.headers.{name}")
             else:
                 resp_headers[name] = value
 
         query = rq.query
         if query:
+            secret_keys = secret_query_keys()
             pairs = parse_qsl(query, keep_blank_values=True)
-            kept = [(k, v) for k, v in pairs if k.lower() not in SECRET_QUERY]
+            kept = [(k, v) for k, v in pairs if k.lower() not in secret_keys]
             if len(kept) != len(pairs):
-                done += [f"request.query.{k}" for k, _ in pairs if k.lower() in SECRET_QUERY]
+                done += [f"request.query.{k}" for k, _ in pairs if k.lower() in secret_keys]
                 query = urlencode(kept)
 
         def text(value: str, where: str) -> str:
@@ -147,11 +180,10 @@ def _with_header_values(values: list[str], *header_sets: dict[str, str], names: 
     found = set(values)
     for headers in header_sets:
         for name, value in headers.items():
-            if name in CREDENTIAL_HEADERS or (name in names and name not in SECRET_HEADERS):
+            if name in names:
                 found.update(_header_secrets(name, value))
-    # Longest first, so a key that contains another is removed whole; short values are not
-    # secrets (and masking them would rewrite ordinary text).
-    return sorted((v for v in found if len(v) >= 8), key=len, reverse=True)
+    # Longest first, so a key that contains another is removed whole.
+    return sorted((v for v in found if len(v) >= MIN_SECRET_LENGTH), key=len, reverse=True)
 
 
 def _scrub_bytes(data: bytes, secrets: Iterable[tuple[bytes, bytes]], done: list[str], where: str) -> bytes:

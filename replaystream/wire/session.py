@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 from . import transport
-from ..cassette.model import Cassette, Interaction, Request, Response
+from ..cassette.model import FORMAT_META, Cassette, Interaction, Request, Response
 from ..errors import CassetteExhaustedError, CassetteMissError, RecordingError, ReplayStreamError
 from .faults import Fault, FaultPlan
 from .matching import MatchConfig, MatchIndex, closest
@@ -169,7 +169,7 @@ class Session:
             self._exits.close()
         if self.new and not failed:
             self.cassette.interactions = self.cassette.interactions + self.new
-            self.cassette.meta.setdefault("format", "replaystream cassette v1: see docs/cassette-format.md")
+            self.cassette.meta.setdefault("format", FORMAT_META)
             try:
                 self.cassette.save(self.path)
             except OSError as exc:  # disk full, read-only, permissions: the old file is still there

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import json
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from functools import cache
@@ -25,17 +23,15 @@ from ..cassette.model import Request
 from ..cassette.model import Response as RecordedResponse
 from .player import Player
 from ..providers import is_event_stream
+from .http import TRANSFER_RESPONSE_HEADERS, header_dict, parse_body
+from .patching import Patch, Patcher
 from .recorder import StreamRecorder
-from .scrub import TRANSFER_RESPONSE_HEADERS
 
 if TYPE_CHECKING:
     from .session import Session
 
 PACKAGES = ("httpx", "httpx2")
 
-_lock = threading.Lock()
-_installed = 0
-_originals: list[tuple[type, str, Any]] = []
 _resolve_session: Callable[[], Session | None] = lambda: None
 
 
@@ -51,24 +47,13 @@ def available_modules() -> list[ModuleType]:
 
 def to_request(request: Any) -> Request:
     """Our model of an httpx(2) request whose body has been read."""
-    headers: dict[str, str] = {}
-    for k, v in request.headers.multi_items():
-        k = k.lower()
-        headers[k] = f"{headers[k]}, {v}" if k in headers else v
-    content: bytes = request.content
-    body: Any = None
-    body_text: str | None = None
-    if content:
-        try:
-            body = json.loads(content)
-        except ValueError:
-            body_text = content.decode("utf-8", errors="replace")
+    body, body_text = parse_body(request.content)
     query = request.url.query
     return Request(
         method=request.method.upper(),
         path=request.url.path,
         query=query.decode("ascii", errors="replace") if isinstance(query, bytes) else str(query),
-        headers=headers,
+        headers=header_dict(request.headers.multi_items()),
         body=body,
         body_text=body_text,
     )
@@ -207,7 +192,7 @@ def _recording_response(mod: ModuleType, request: Any, response: Any, session: S
     )
 
 
-def _patch_module(mod: ModuleType) -> None:
+def _patch_module(mod: ModuleType) -> list[Patch]:
     sync_cls, async_cls = mod.HTTPTransport, mod.AsyncHTTPTransport
     orig_sync = sync_cls.handle_request
     orig_async = async_cls.handle_async_request
@@ -238,32 +223,22 @@ def _patch_module(mod: ModuleType) -> None:
         response = await orig_async(self, request)
         return _recording_response(mod, request, response, session, req, started, is_async=True)
 
-    _originals.append((sync_cls, "handle_request", orig_sync))
-    _originals.append((async_cls, "handle_async_request", orig_async))
-    sync_cls.handle_request = handle_request
-    async_cls.handle_async_request = handle_async_request
+    return [(sync_cls, "handle_request", handle_request), (async_cls, "handle_async_request", handle_async_request)]
+
+
+_patcher = Patcher(lambda: [patch for mod in available_modules() for patch in _patch_module(mod)])
 
 
 def install(resolve: Callable[[], Session | None]) -> None:
     """Patch the transports (reference counted: nested cassettes patch once)."""
-    global _installed, _resolve_session
-    with _lock:
-        _resolve_session = resolve
-        if _installed == 0:
-            for mod in available_modules():
-                _patch_module(mod)
-        _installed += 1
+    global _resolve_session
+    _resolve_session = resolve
+    _patcher.acquire()
 
 
 def uninstall() -> None:
-    global _installed
-    with _lock:
-        _installed -= 1
-        if _installed == 0:
-            while _originals:
-                cls, name, fn = _originals.pop()
-                setattr(cls, name, fn)
+    _patcher.release()
 
 
 def is_installed() -> bool:
-    return _installed > 0
+    return _patcher.active

@@ -20,14 +20,15 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable
 from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage, SystemMessage, convert_to_messages
 
+from ... import providers
 from ...cassette.model import Cassette, Interaction
 from ...errors import CassetteMissError
 from ...wire.matching import MatchConfig
 from ...wire.session import Session
 from ._chunks import RecordedResponse, request_view
 
-CHAT_APIS = {("anthropic", "messages"), ("openai", "chat.completions"), ("openai", "responses"),
-             ("openai-compatible", "chat.completions")}
+#: ``(provider, api)`` pairs whose chat streams an integration parses (a live view of the registry).
+CHAT_APIS = providers.CHAT_APIS
 _REPLAY_HOST = "http://127.0.0.1:9"  # never contacted: the transport answers from memory
 
 
@@ -60,24 +61,23 @@ def _model_for(inter: Interaction) -> Runnable[Any, Any]:
     return model
 
 
+def _integration(inter: Interaction) -> providers.ChatIntegration:
+    integration = providers.chat_integration(inter.provider, inter.api)
+    if integration is None:
+        raise CassetteMissError(f"no LangChain integration parses {inter.provider}/{inter.api} streams; "
+                                "register the provider with one (replaystream.providers.register)")
+    return integration
+
+
 def _bare_model_for(inter: Interaction) -> BaseChatModel:
     body = inter.request.body if isinstance(inter.request.body, dict) else {}
     common: dict[str, Any] = {"model": body.get("model", "replay"), "api_key": "replay", "max_retries": 0,
                               "base_url": _base_url(inter)}
     if "temperature" in body:
         common["temperature"] = body["temperature"]
-    if inter.provider == "anthropic":
-        from langchain_anthropic import ChatAnthropic
-
-        if "max_tokens" in body:
-            common["max_tokens"] = body["max_tokens"]
-        return ChatAnthropic(**common)
-    from langchain_openai import ChatOpenAI
-
-    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-    if max_tokens is not None:
-        common["max_tokens"] = max_tokens
-    return ChatOpenAI(**common, use_responses_api=inter.api == "responses")
+    integration = _integration(inter)
+    model: BaseChatModel = integration.load()(**common, **integration.options(body, inter.api))
+    return model
 
 
 def _messages_for(inter: Interaction) -> tuple[list[BaseMessage], bool]:
@@ -99,10 +99,10 @@ def _messages_for(inter: Interaction) -> tuple[list[BaseMessage], bool]:
 
 def identity_of(inter: Interaction) -> dict[str, Any]:
     body = inter.request.body if isinstance(inter.request.body, dict) else {}
-    provider = "anthropic" if inter.provider == "anthropic" else "openai"
+    integration = _integration(inter)
     return {
-        "name": "ChatAnthropic" if provider == "anthropic" else "ChatOpenAI",
-        "ls_provider": provider,
+        "name": integration.name,
+        "ls_provider": integration.ls_provider,
         "ls_model_name": body.get("model"),
         "ls_temperature": body.get("temperature"),
         "ls_max_tokens": body.get("max_tokens", body.get("max_completion_tokens", body.get("max_output_tokens"))),
