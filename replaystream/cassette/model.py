@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import CassetteError
+from ..errors import CassetteError, UsageError
 from .serialize import dump_cassette
 
 FORMAT_VERSION = 1
@@ -146,7 +146,7 @@ class Cassette:
         """Write atomically: a temp file in the same folder, fsync, then rename."""
         target = Path(path) if path is not None else self.path
         if target is None:
-            raise ValueError("Cassette.save() needs a path")
+            raise UsageError("Cassette.save() needs a path: pass one, or load the cassette from a file first")
         text = self.dumps()
         atomic_write(target, text.encode("utf-8"))
         self.path = target
