@@ -13,7 +13,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal, get_args
 
 from ..errors import CassetteError, UsageError
 from .serialize import dump_cassette
@@ -23,9 +23,11 @@ VERSION_KEY = "replaystream_cassette"
 SUFFIX = ".json"
 
 #: How a recorded response ended.
-END_COMPLETE = "complete"  # the body was read to the end
-END_CLIENT_CLOSED = "client_closed"  # the caller stopped reading early; events are a prefix
-END_ERROR = "error"  # the connection failed mid-body; replay raises ``error`` again
+EndState = Literal["complete", "client_closed", "error"]
+END_COMPLETE: Final = "complete"  # the body was read to the end
+END_CLIENT_CLOSED: Final = "client_closed"  # the caller stopped reading early; events are a prefix
+END_ERROR: Final = "error"  # the connection failed mid-body; replay raises ``error`` again
+END_STATES: tuple[EndState, ...] = get_args(EndState)
 
 #: Providers a cassette may name; "unknown" is any other HTTP API.
 PROVIDERS = ("openai", "anthropic", "openai-compatible", "unknown")
@@ -60,7 +62,7 @@ class Response:
     events: list[Event] | None = None  # a stream; None for a plain body
     body: bytes | None = None  # a plain body, decoded (no gzip/br)
     body_ms: float = 0.0  # when a plain body finished arriving
-    end: str = END_COMPLETE
+    end: EndState = END_COMPLETE
     error: dict[str, str] | None = None  # {"type": ..., "message": ...} when end == "error"
 
     @property
@@ -322,8 +324,8 @@ def _decode_interaction(rd: _Reader, item: Any, where: str) -> Interaction:
         if body is None:
             raise rd.fail(w, "needs either 'events' (a stream) or 'body' (a plain response)")
     end = rd.get(rs, "end", w, str, END_COMPLETE)
-    if end not in (END_COMPLETE, END_CLIENT_CLOSED, END_ERROR):
-        raise rd.fail(f"{w}.end", f"unknown value {end!r} (expected complete, client_closed or error)")
+    if end not in END_STATES:
+        raise rd.fail(f"{w}.end", f"unknown value {end!r} (expected {', '.join(END_STATES)})")
     error = rd.get(rs, "error", w, dict, None)
     status = rd.get(rs, "status", w, int)
     if not 100 <= status <= 599:

@@ -12,7 +12,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from ..cassette.model import END_CLIENT_CLOSED, END_COMPLETE, END_ERROR, Event, Response
+from ..cassette.model import END_CLIENT_CLOSED, END_COMPLETE, END_ERROR, EndState, Event, Response
 from .scrub import TRANSFER_RESPONSE_HEADERS
 from ..cassette.sse import SSEFramer
 
@@ -122,7 +122,7 @@ class StreamRecorder:
             return False
         return self._events[-1].raw.rstrip(b"\r\n") in _STREAM_TERMINATORS
 
-    def _finish(self, end: str, error: dict[str, str] | None) -> None:
+    def _finish(self, end: EndState, error: dict[str, str] | None) -> None:
         with self._lock:
             if self.done:
                 return
