@@ -65,7 +65,8 @@ def test_demo_reports_a_missing_cassette(tmp_path: Path, capsys: pytest.CaptureF
 
 def test_demo_rejects_an_unknown_section(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--section", "nope"]) == 2
-    assert capsys.readouterr().err.startswith("replaystream demo: no tutorial section 'nope'; sections: polar_bear_sync")
+    err = capsys.readouterr().err
+    assert err.startswith("replaystream demo: no tutorial section 'nope'; sections: polar_bear_sync")
 
 
 def test_default_cassettes_are_the_shipped_ones() -> None:
