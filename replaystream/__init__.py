@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .cassette.model import Cassette, Event, Interaction, Record, Request, Response
 from .errors import (
     CassetteError,
@@ -45,6 +47,32 @@ _LAZY = {
     "collect_events": "langchain.filtering",
     "filter_events": "langchain.filtering",
 }
+
+if TYPE_CHECKING:  # the lazy names, typed; "X as X" exports them (mypy cannot read *_LAZY in __all__)
+    from .langchain.events import normalize_events as normalize_events, to_plain as to_plain
+    from .langchain.fakes import (
+        ChunkFormatError as ChunkFormatError,
+        EmbeddingMissError as EmbeddingMissError,
+        FaissRetriever as FaissRetriever,
+        RecordedResponse as RecordedResponse,
+        ReplayChatModel as ReplayChatModel,
+        ReplayEmbeddings as ReplayEmbeddings,
+        ReplayExhaustedError as ReplayExhaustedError,
+        ReplayTool as ReplayTool,
+        ToolReplayMissError as ToolReplayMissError,
+    )
+    from .langchain.filtering import collect_events as collect_events, filter_events as filter_events
+    from .langchain.propagation import (
+        PropagationError as PropagationError,
+        RunTree as RunTree,
+        assert_propagated as assert_propagated,
+        run_tree as run_tree,
+    )
+    from .langchain.snapshot import (
+        EventSnapshotExtension as EventSnapshotExtension,
+        event_snapshot as event_snapshot,
+        render_events as render_events,
+    )
 
 
 def __getattr__(name: str) -> object:

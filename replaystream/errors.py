@@ -51,3 +51,10 @@ class RecordingError(ReplayStreamError):
 
 class StrictMismatchError(ReplayStreamError):
     """A fake was called with input that differs from what was recorded."""
+
+
+class UsageError(ReplayStreamError, ValueError):
+    """An argument or option replaystream cannot use; the message names it and what it accepts.
+
+    Also a :class:`ValueError`, so code that caught the builtin before keeps working.
+    """

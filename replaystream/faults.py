@@ -6,6 +6,7 @@ from __future__ import annotations
 from .wire.faults import (
     KINDS,
     Fault,
+    FaultKind,
     FaultPlan,
     FaultSpecError,
     delay_before,
@@ -14,5 +15,5 @@ from .wire.faults import (
     malformed_event,
 )
 
-__all__ = ["KINDS", "Fault", "FaultPlan", "FaultSpecError", "delay_before", "disconnect_after", "http_error",
-           "malformed_event"]
+__all__ = ["KINDS", "Fault", "FaultKind", "FaultPlan", "FaultSpecError", "delay_before", "disconnect_after",
+           "http_error", "malformed_event"]

@@ -9,9 +9,11 @@ from .model import (
     END_CLIENT_CLOSED,
     END_COMPLETE,
     END_ERROR,
+    END_STATES,
     FORMAT_VERSION,
     SUFFIX,
     Cassette,
+    EndState,
     Event,
     Interaction,
     Record,
@@ -21,6 +23,6 @@ from .model import (
 )
 
 __all__ = [
-    "END_CLIENT_CLOSED", "END_COMPLETE", "END_ERROR", "FORMAT_VERSION", "SUFFIX", "Cassette", "Event",
-    "Interaction", "Record", "Request", "Response", "atomic_write",
+    "END_CLIENT_CLOSED", "END_COMPLETE", "END_ERROR", "END_STATES", "FORMAT_VERSION", "SUFFIX", "Cassette",
+    "EndState", "Event", "Interaction", "Record", "Request", "Response", "atomic_write",
 ]

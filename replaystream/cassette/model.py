@@ -13,10 +13,10 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal, get_args
 
 from .. import providers
-from ..errors import CassetteError
+from ..errors import CassetteError, UsageError
 from ..providers import UNKNOWN
 from .serialize import dump_cassette
 
@@ -27,9 +27,11 @@ FORMAT_META = f"replaystream cassette v{FORMAT_VERSION}: see docs/cassette-forma
 SUFFIX = ".json"
 
 #: How a recorded response ended.
-END_COMPLETE = "complete"  # the body was read to the end
-END_CLIENT_CLOSED = "client_closed"  # the caller stopped reading early; events are a prefix
-END_ERROR = "error"  # the connection failed mid-body; replay raises ``error`` again
+EndState = Literal["complete", "client_closed", "error"]
+END_COMPLETE: Final = "complete"  # the body was read to the end
+END_CLIENT_CLOSED: Final = "client_closed"  # the caller stopped reading early; events are a prefix
+END_ERROR: Final = "error"  # the connection failed mid-body; replay raises ``error`` again
+END_STATES: tuple[EndState, ...] = get_args(EndState)
 
 
 @dataclass
@@ -61,7 +63,7 @@ class Response:
     events: list[Event] | None = None  # a stream; None for a plain body
     body: bytes | None = None  # a plain body, decoded (no gzip/br)
     body_ms: float = 0.0  # when a plain body finished arriving
-    end: str = END_COMPLETE
+    end: EndState = END_COMPLETE
     error: dict[str, str] | None = None  # {"type": ..., "message": ...} when end == "error"
 
     @property
@@ -147,7 +149,7 @@ class Cassette:
         """Write atomically: a temp file in the same folder, fsync, then rename."""
         target = Path(path) if path is not None else self.path
         if target is None:
-            raise ValueError("Cassette.save() needs a path")
+            raise UsageError("Cassette.save() needs a path: pass one, or load the cassette from a file first")
         text = self.dumps()
         atomic_write(target, text.encode("utf-8"))
         self.path = target
@@ -323,8 +325,8 @@ def _decode_interaction(rd: _Reader, item: Any, where: str) -> Interaction:
         if body is None:
             raise rd.fail(w, "needs either 'events' (a stream) or 'body' (a plain response)")
     end = rd.get(rs, "end", w, str, END_COMPLETE)
-    if end not in (END_COMPLETE, END_CLIENT_CLOSED, END_ERROR):
-        raise rd.fail(f"{w}.end", f"unknown value {end!r} (expected complete, client_closed or error)")
+    if end not in END_STATES:
+        raise rd.fail(f"{w}.end", f"unknown value {end!r} (expected {', '.join(END_STATES)})")
     error = rd.get(rs, "error", w, dict, None)
     status = rd.get(rs, "status", w, int)
     if not 100 <= status <= 599:

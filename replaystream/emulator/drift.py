@@ -16,6 +16,7 @@ from typing import Any
 
 from ..cassette.model import Cassette, Interaction
 from ..cassette.sse import SSEFramer, parse_event
+from ..errors import ReplayStreamError
 
 LIVE_BASE = {"openai": "https://api.openai.com", "anthropic": "https://api.anthropic.com"}
 KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
@@ -118,7 +119,7 @@ class DriftResult:
     differences: list[str]
 
 
-class DriftUnavailable(Exception):
+class DriftUnavailable(ReplayStreamError):
     """The check cannot run (no key, no explicit permission); the message says why."""
 
 

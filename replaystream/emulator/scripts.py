@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
 from ..cassette.model import END_ERROR, Interaction
+from ..errors import UsageError
 
 Pacing = Literal["instant", "recorded"] | float
 
@@ -61,20 +62,20 @@ class ScriptedResponse:
 
     def __post_init__(self) -> None:
         if self.events is not None and self.body is not None:
-            raise ValueError("a ScriptedResponse has either events (a stream) or a body, not both")
+            raise UsageError("a ScriptedResponse has either events (a stream) or a body, not both")
         if self.events is None and self.body is None:
             self.body = b""
         if isinstance(self.gaps_ms, list) and self.events is not None \
                 and len(self.gaps_ms) != len(self.events):
-            raise ValueError(f"gaps_ms has {len(self.gaps_ms)} entries for {len(self.events)} events; "
+            raise UsageError(f"gaps_ms has {len(self.gaps_ms)} entries for {len(self.events)} events; "
                              "give one per event (the wait before it) or a single number")
         if self.write_sizes is not None and self.write_sizes < 1:
-            raise ValueError("write_sizes must be at least 1 byte")
+            raise UsageError("write_sizes must be at least 1 byte")
         if self.hold_back and (self.coalesce or self.events is None):
             # Hold-back paces events one by one; a single write or a plain body has no events to pace.
-            raise ValueError("hold_back needs a stream (events) sent event by event (not coalesce)")
+            raise UsageError("hold_back needs a stream (events) sent event by event (not coalesce)")
         if self.close_after is not None and self.close_after < 0:
-            raise ValueError("close_after must be >= 0")
+            raise UsageError("close_after must be >= 0")
 
     def gap_before(self, index: int) -> float:
         """Seconds to wait before event ``index`` (or before the body, index 0)."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cassette.model import FORMAT_META, Cassette, Request
-from ..errors import CassetteError
+from ..errors import CassetteError, UsageError
 from ..wire.scrub import Scrubber
 from ..cassette.sse import parse_event, split_events
 from ._common import NO_TIMING, finish, make_response, read_source
@@ -70,7 +70,7 @@ def import_raw_sse(path: str | os.PathLike[str], *, provider: str = "openai", ap
     p = Path(path)
     if (provider, api) not in _ENDPOINTS:
         known = ", ".join(f"{a}/{b}" for a, b in _ENDPOINTS)
-        raise ValueError(f"import_raw_sse: no endpoint known for {provider}/{api} (known: {known})")
+        raise UsageError(f"import_raw_sse: no endpoint known for {provider}/{api} (known: {known})")
     data = read_source(p)
     if not looks_like_sse(data):
         raise CassetteError(p, "byte 0", "is not a server-sent-event body (it does not start with "

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, TypedDict, Unpack
 
+from ..errors import UsageError
 from .events import normalize_events, run_type
 
 
@@ -66,7 +67,7 @@ async def collect_events(
     raw: list[Any]
     if version == "v3":
         if any(v is not None for v in filters.values()):
-            raise ValueError("astream_events(version='v3') takes no include_*/exclude_* filters")
+            raise UsageError("astream_events(version='v3') takes no include_*/exclude_* filters")
         stream = await runnable.astream_events(input, config, version="v3", **kwargs)
         raw = [ev async for ev in stream]
     else:

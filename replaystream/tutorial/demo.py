@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ReplayStreamError
-from .runner import SECTIONS, default_cassette_dir, pick, replay
+from .runner import SECTIONS, UnknownSectionError, default_cassette_dir, pick, replay
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -31,8 +31,8 @@ def run_demo(cassette_dir: Path | None = None, sections: list[str] | None = None
     """
     try:
         chosen = pick(sections)
-    except KeyError as exc:
-        print(f"replaystream demo: {exc.args[0]}", file=sys.stderr)
+    except UnknownSectionError as exc:
+        print(f"replaystream demo: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
         folder = cassette_dir if cassette_dir is not None else default_cassette_dir()

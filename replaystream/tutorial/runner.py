@@ -3,7 +3,7 @@
 Each :class:`Section` names the seed section it reproduces, the coroutine that runs the
 seed's code (:mod:`replaystream.tutorial.sections`) and, for sections that call a model or
 an embeddings API, the script ``scripts/record_tutorial.py`` had the provider emulator
-serve: the text chunks exactly as the seed printed them (``|`` marks a boundary), usage
+serve: the text chunks cut exactly where the seed's printout shows a boundary, usage
 numbers from the seed where it shows them. Replay runs the real ``ChatAnthropic`` /
 ``OpenAIEmbeddings`` against the cassette (wire level) or ``ReplayChatModel`` /
 ``ReplayEmbeddings`` built from it (message level)::
@@ -42,35 +42,39 @@ OPENAI_URL = "https://api.openai.com/v1"
 
 Level = Literal["wire", "message"]
 
-#: What the seed printed, boundaries included (the ``<pre>`` blocks, their indentation removed).
-SEED_PRINTED = {
-    "polar_bear_sync": (
-        "|Polar bears actually| have transparent, hollow fur, not| white fur as commonly believed. Their skin|"
-        " is black underneath. The fur appears| white because the transparent hair scatters an|d reflects visible"
-        " light, creating the white appearance we| see. This helps them blend in with their| snowy Arctic"
-        " environment. The hollow| nature of their fur also helps trap air for| insulation.||"),
-    "polar_bear_async": (
-        "|Polar bears actually| have transparent, hollow fur, not white| fur as commonly believed. Their skin|"
-        " is black underneath. The| fur appears white because the transparent hair| scatters and reflects visible"
-        " light, creating| the white appearance we see.| This helps them blend in with their| snowy Arctic"
-        " environment. The| hollow nature of their fur also helps trap| air for insulation.||"),
-    "joke_chain": (
-        "|Here's an| apple joke for you:\n\nWhy| did the apple go to the| doctor?\nBecause it wasn|'t peeling well!"
-        " \n\nHere|'s another one:\nWhat kin|d of apple has a short temper?\nA| crab apple! |\U0001f34e||"),
-    "retrieval_chain": (
-        "|According| to the context, Harrison worked at| Langchain.\n\nHere are |3 made up sentences about"
-        " Langchain|:\n1. Langchain| is a bustling tech company locate|d in a modern office building with floor|"
-        "-to-ceiling windows.\n2. The| company's collaborative workspace features comfortable loun|ges where"
-        " employees often brainstorm innovative| ideas.\n3. Langchain's office| is known for its well-stocked"
-        " coffee| bar and weekly team-building activities.||"),
-}
-
-COUNTRIES_JSON = (
-    '{\n  "countries": [\n    {\n      "name": "France",\n      "population": 67391582\n    },\n'
-    '    {\n      "name": "Spain",\n      "population": 47615034\n    },\n'
-    '    {\n      "name": "Korea",\n      "population": 51744876\n    }\n  ]\n}')
+#: The text chunks served for the seed's streams, cut where the seed's printout shows a
+#: boundary (tests/tutorial holds the printout itself and checks the replay reproduces it).
+_POLAR_BEAR_SYNC = (
+    "Polar bears actually", " have transparent, hollow fur, not", " white fur as commonly believed. Their skin",
+    " is black underneath. The fur appears", " white because the transparent hair scatters an",
+    "d reflects visible light, creating the white appearance we", " see. This helps them blend in with their",
+    " snowy Arctic environment. The hollow", " nature of their fur also helps trap air for", " insulation.")
+_POLAR_BEAR_ASYNC = (
+    "Polar bears actually", " have transparent, hollow fur, not white", " fur as commonly believed. Their skin",
+    " is black underneath. The", " fur appears white because the transparent hair",
+    " scatters and reflects visible light, creating", " the white appearance we see.",
+    " This helps them blend in with their", " snowy Arctic environment. The",
+    " hollow nature of their fur also helps trap", " air for insulation.")
+_JOKE = (
+    "Here's an", " apple joke for you:\n\nWhy", " did the apple go to the", " doctor?\nBecause it wasn",
+    "'t peeling well! \n\nHere", "'s another one:\nWhat kin", "d of apple has a short temper?\nA",
+    " crab apple! ", "\U0001f34e")
+_RETRIEVAL_ANSWER = (
+    "According", " to the context, Harrison worked at", " Langchain.\n\nHere are ",
+    "3 made up sentences about Langchain", ":\n1. Langchain", " is a bustling tech company locate",
+    "d in a modern office building with floor", "-to-ceiling windows.\n2. The",
+    " company's collaborative workspace features comfortable loun",
+    "ges where employees often brainstorm innovative", " ideas.\n3. Langchain's office",
+    " is known for its well-stocked coffee", " bar and weekly team-building activities.")
 
 ALL = "all"  # Stream.seed_shows: the seed printed every boundary of this stream
+
+
+class UnknownSectionError(ReplayStreamError, KeyError):
+    """No tutorial section has this name; the message lists the names there are."""
+
+    def __str__(self) -> str:  # not KeyError's: it would print the message quoted
+        return str(self.args[0])
 
 
 @dataclass(frozen=True)
@@ -119,13 +123,8 @@ class Section:
         return f"{self.name}.json" if self.served else None
 
 
-def _printed(name: str) -> tuple[str, ...]:
-    return tuple(SEED_PRINTED[name].split("|")[1:-2])  # the first and last chunks are empty
-
-
 def _countries(*chunks: str, seed_shows: str) -> Stream:
-    if "".join(chunks) != COUNTRIES_JSON:
-        raise ValueError(f"chunks do not add up to the countries JSON: {chunks!r}")
+    """One cut of the seed's countries JSON (tests check every cut adds up to it)."""
     return Stream(tuple(chunks), input_tokens=56, output_tokens=72, seed_shows=seed_shows,
                   usage_note="input_tokens 56 and message_start output_tokens 1 from the seed; "
                              "the final output_tokens estimated by us")
@@ -171,12 +170,12 @@ _DOCS = Embedding(((ts.RETRIEVER_TEXTS[0], (0.9, 0.1, 0.2)), (ts.RETRIEVER_TEXTS
 
 SECTIONS: tuple[Section, ...] = (
     Section("polar_bear_sync", "Using Stream > LLMs and Chat Models: model.stream", ts.polar_bear_sync,
-            (Stream(_printed("polar_bear_sync"), 14, 68, start_output_tokens=4, usage_note=_POLAR_USAGE),)),
+            (Stream(_POLAR_BEAR_SYNC, 14, 68, start_output_tokens=4, usage_note=_POLAR_USAGE),)),
     Section("polar_bear_async", "Using Stream > LLMs and Chat Models: model.astream, chunks[0], chunk sums",
             ts.polar_bear_async,
-            (Stream(_printed("polar_bear_async"), 14, 68, start_output_tokens=4, usage_note=_POLAR_USAGE),)),
+            (Stream(_POLAR_BEAR_ASYNC, 14, 68, start_output_tokens=4, usage_note=_POLAR_USAGE),)),
     Section("joke_chain", "Streaming with Parsers: prompt | model | StrOutputParser(), astream", ts.joke_chain,
-            (Stream(_printed("joke_chain"), 13, 40),)),
+            (Stream(_JOKE, 13, 40),)),
     Section("json_parser", "Working with Input Streams: model | JsonOutputParser(), astream", ts.json_parser,
             (_JSON_PARSER,)),
     Section("extract_country_names", "Working with Input Streams: _extract_country_names breaks streaming",
@@ -188,7 +187,7 @@ SECTIONS: tuple[Section, ...] = (
             (_DOCS, Embedding(((ts.RETRIEVER_QUERY, (0.8, 0.2, 0.3)),)))),
     Section("retrieval_chain", "Non-Streaming Components: retrieval_chain.stream", ts.retrieval_chain,
             (_DOCS, Embedding(((ts.RETRIEVAL_QUESTION, (0.7, 0.3, 0.4)),)),
-             Stream(_printed("retrieval_chain"), 72, 95))),
+             Stream(_RETRIEVAL_ANSWER, 72, 95))),
     Section("events_chat_model", "Using Stream Events > Chat Model: model.astream_events('hello')",
             ts.events_chat_model,
             (Stream(("Hi", "! How can I help you", " today?"), 8, 12, seed_shows="prefix",
@@ -218,7 +217,7 @@ def section(name: str) -> Section:
     for s in SECTIONS:
         if s.name == name:
             return s
-    raise KeyError(f"no tutorial section {name!r}; sections: {', '.join(s.name for s in SECTIONS)}")
+    raise UnknownSectionError(f"no tutorial section {name!r}; sections: {', '.join(s.name for s in SECTIONS)}")
 
 
 def default_cassette_dir() -> Path:

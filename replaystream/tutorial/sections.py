@@ -31,6 +31,7 @@ from langchain_core.runnables import (
 )
 from langchain_core.tools import tool
 
+from ..errors import UsageError
 from ..langchain.snapshot import render_events
 
 POLAR_BEAR = "What color is a polar bear?"
@@ -64,7 +65,7 @@ class Kit:
 
     def retriever(self) -> Runnable[str, list[Document]]:
         if self.embeddings is None or self.retriever_factory is None:
-            raise ValueError("this section needs embeddings and a retriever factory in its Kit")
+            raise UsageError("this section needs embeddings and a retriever factory in its Kit")
         return self.retriever_factory(list(RETRIEVER_TEXTS), self.embeddings)
 
 

@@ -21,11 +21,13 @@ import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from ..cassette.model import Event, Interaction, Request, Response
 from ..errors import ReplayStreamError
 
-KINDS = ("disconnect", "status", "malformed", "delay")
+FaultKind = Literal["disconnect", "status", "malformed", "delay"]
+KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 
 
 def malform(raw: bytes) -> bytes:
@@ -48,7 +50,7 @@ class FaultSpecError(ReplayStreamError):
 
 @dataclass(frozen=True)
 class Fault:
-    kind: str
+    kind: FaultKind
     at: int = 0
     status: int = 0
     retry_after: float | None = None

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from ..cassette.model import END_CLIENT_CLOSED, END_COMPLETE, END_ERROR, Event, Response
+from ..cassette.model import END_CLIENT_CLOSED, END_COMPLETE, END_ERROR, EndState, Event, Response
 from ..cassette.sse import SSEFramer
 from .http import ContentDecoder, stored_response_headers
 
@@ -82,7 +82,7 @@ class StreamRecorder:
             return False
         return self._events[-1].raw.rstrip(b"\r\n") in _STREAM_TERMINATORS
 
-    def _finish(self, end: str, error: dict[str, str] | None) -> None:
+    def _finish(self, end: EndState, error: dict[str, str] | None) -> None:
         with self._lock:
             if self.done:
                 return

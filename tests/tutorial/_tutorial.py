@@ -21,6 +21,35 @@ MODEL_SECTIONS = [s.name for s in SECTIONS if s.cassette]
 EVENT_SECTIONS = [s.name for s in SECTIONS if s.name.startswith(("events_", "filter_", "non_streaming", "propagation"))]
 MESSAGE_TYPES = ("AIMessageChunk", "AIMessage")
 
+#: What the seed printed, boundaries included (the ``<pre>`` blocks, their indentation removed).
+SEED_PRINTED = {
+    "polar_bear_sync": (
+        "|Polar bears actually| have transparent, hollow fur, not| white fur as commonly believed. Their skin|"
+        " is black underneath. The fur appears| white because the transparent hair scatters an|d reflects visible"
+        " light, creating the white appearance we| see. This helps them blend in with their| snowy Arctic"
+        " environment. The hollow| nature of their fur also helps trap air for| insulation.||"),
+    "polar_bear_async": (
+        "|Polar bears actually| have transparent, hollow fur, not white| fur as commonly believed. Their skin|"
+        " is black underneath. The| fur appears white because the transparent hair| scatters and reflects visible"
+        " light, creating| the white appearance we see.| This helps them blend in with their| snowy Arctic"
+        " environment. The| hollow nature of their fur also helps trap| air for insulation.||"),
+    "joke_chain": (
+        "|Here's an| apple joke for you:\n\nWhy| did the apple go to the| doctor?\nBecause it wasn|'t peeling well!"
+        " \n\nHere|'s another one:\nWhat kin|d of apple has a short temper?\nA| crab apple! |\U0001f34e||"),
+    "retrieval_chain": (
+        "|According| to the context, Harrison worked at| Langchain.\n\nHere are |3 made up sentences about"
+        " Langchain|:\n1. Langchain| is a bustling tech company locate|d in a modern office building with floor|"
+        "-to-ceiling windows.\n2. The| company's collaborative workspace features comfortable loun|ges where"
+        " employees often brainstorm innovative| ideas.\n3. Langchain's office| is known for its well-stocked"
+        " coffee| bar and weekly team-building activities.||"),
+}
+
+#: The JSON every countries section's model answers, however its stream is cut.
+COUNTRIES_JSON = (
+    '{\n  "countries": [\n    {\n      "name": "France",\n      "population": 67391582\n    },\n'
+    '    {\n      "name": "Spain",\n      "population": 47615034\n    },\n'
+    '    {\n      "name": "Korea",\n      "population": 51744876\n    }\n  ]\n}')
+
 
 class TextSnapshot(SingleFileSnapshotExtension):
     """One plain ``.txt`` file per snapshot (module level: xdist re-imports it by name)."""

@@ -10,9 +10,9 @@ import pytest
 
 from replaystream.cassette import Cassette
 from replaystream.cli import main
-from replaystream.tutorial.runner import SECTIONS, SEED_PRINTED, default_cassette_dir
+from replaystream.tutorial.runner import SECTIONS, default_cassette_dir
 
-from ._tutorial import CASSETTES, ROOT
+from ._tutorial import CASSETTES, ROOT, SEED_PRINTED
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -65,7 +65,8 @@ def test_demo_reports_a_missing_cassette(tmp_path: Path, capsys: pytest.CaptureF
 
 def test_demo_rejects_an_unknown_section(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--section", "nope"]) == 2
-    assert "polar_bear_sync" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("replaystream demo: no tutorial section 'nope'; sections: polar_bear_sync")
 
 
 def test_default_cassettes_are_the_shipped_ones() -> None:

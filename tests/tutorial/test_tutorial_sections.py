@@ -7,15 +7,19 @@ from typing import Any
 import pytest
 
 from replaystream import assert_propagated
-from replaystream.tutorial.runner import (
-    COUNTRIES_JSON,
-    SECTIONS,
-    SEED_PRINTED,
-    Stream,
-    section,
-)
+from replaystream import ReplayStreamError
+from replaystream.tutorial.runner import SECTIONS, Stream, UnknownSectionError, section
 
-from ._tutorial import EVENT_SECTIONS, NAMES, TextSnapshot, comparable, output_text, run
+from ._tutorial import (
+    COUNTRIES_JSON,
+    EVENT_SECTIONS,
+    NAMES,
+    SEED_PRINTED,
+    TextSnapshot,
+    comparable,
+    output_text,
+    run,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -42,6 +46,20 @@ def test_levels_agree(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(SEED_PRINTED))
 def test_printed_boundaries_are_the_seeds(name: str) -> None:
     assert run(name).lines[0] == SEED_PRINTED[name]
+
+
+@pytest.mark.parametrize("name", sorted(SEED_PRINTED))
+def test_served_chunks_are_cut_where_the_seed_printed_boundaries(name: str) -> None:
+    (stream,) = [s for s in section(name).served if isinstance(s, Stream)]
+    # The model's empty first (message_start) and last (message_delta) chunks print as "|" and "||".
+    assert "|" + "|".join(stream.chunks) + "||" == SEED_PRINTED[name]
+
+
+def test_an_unknown_section_is_a_typed_error_listing_the_sections() -> None:
+    with pytest.raises(UnknownSectionError) as info:
+        section("nope")
+    assert isinstance(info.value, ReplayStreamError) and isinstance(info.value, KeyError)
+    assert str(info.value).startswith("no tutorial section 'nope'; sections: polar_bear_sync, ")
 
 
 def test_sync_and_async_polar_bear_are_cut_differently() -> None:

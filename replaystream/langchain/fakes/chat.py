@@ -28,7 +28,7 @@ from langchain_core.language_models.base import LangSmithParams
 from pydantic import BaseModel, PrivateAttr, field_validator
 
 from ...cassette.model import Cassette, Record
-from ...errors import CassetteError, CassetteMissError, StrictMismatchError
+from ...errors import CassetteError, CassetteMissError, StrictMismatchError, UsageError
 from . import _pacing
 from ._chunks import ChunkLike, RecordedResponse, fresh_copy, generation, request_diff, request_view, split_text
 from .errors import ChunkFormatError
@@ -347,9 +347,9 @@ class ReplayChatModel(BaseChatModel):
         if method == "function_calling":
             return super().with_structured_output(schema, include_raw=include_raw, strict=strict, **kwargs)
         if method not in ("json_schema", "json_mode"):
-            raise ValueError(f"unknown method {method!r}: use function_calling, json_schema or json_mode")
+            raise UsageError(f"unknown method {method!r}: use function_calling, json_schema or json_mode")
         if kwargs:
-            raise ValueError(f"Received unsupported arguments {kwargs}")
+            raise UsageError(f"Received unsupported arguments {kwargs}")
         llm = self.bind(ls_structured_output_format={"kwargs": {"method": method, "strict": strict},
                                                      "schema": schema})
         parser: Runnable[Any, Any]

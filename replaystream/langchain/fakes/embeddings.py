@@ -14,7 +14,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from ...cassette.model import Cassette, Record
-from ...errors import CassetteError, CassetteMissError
+from ...errors import CassetteError, CassetteMissError, UsageError
 from .errors import EmbeddingMissError
 
 RECORD_KIND = "embeddings"
@@ -43,10 +43,12 @@ class ReplayEmbeddings(Embeddings):
         self.vectors: dict[str, list[float]] = {t: [float(x) for x in v] for t, v in vectors.items()}
         dims = {len(v) for v in self.vectors.values()}
         if len(dims) > 1:
-            raise ValueError(f"recorded vectors have different lengths: {sorted(dims)}")
+            raise UsageError(f"ReplayEmbeddings({name!r}): the vectors have different lengths {sorted(dims)}; "
+                             "give every text a vector of the same length")
         self.dim = dims.pop() if dims else (dim or 8)
         if dim is not None and dim != self.dim:
-            raise ValueError(f"dim={dim} but the recorded vectors have {self.dim} dimensions")
+            raise UsageError(f"ReplayEmbeddings({name!r}): dim={dim} but the vectors have {self.dim} dimensions; "
+                             "drop dim (it is only needed when there are no vectors)")
         self.strict = strict
         self.provider_name = provider_name
         self.name = name

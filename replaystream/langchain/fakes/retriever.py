@@ -19,6 +19,8 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever, LangSmithRetrieverParams
 from pydantic import ConfigDict, PrivateAttr
 
+from ...errors import UsageError
+
 #: uuid5 namespace of document ids: the same texts give the same ids on every machine.
 ID_NAMESPACE = uuid.UUID("9b3c2f9e-5f0e-4a8e-9f5a-7265706c6179")
 
@@ -63,9 +65,9 @@ class FaissRetriever(BaseRetriever):
                    ids: Sequence[str] | None = None, **kwargs: Any) -> FaissRetriever:
         """Embed ``texts`` with ``embeddings.embed_documents`` and index them."""
         if metadatas is not None and len(metadatas) != len(texts):
-            raise ValueError(f"{len(metadatas)} metadatas for {len(texts)} texts")
+            raise UsageError(f"{len(metadatas)} metadatas for {len(texts)} texts")
         if ids is not None and len(ids) != len(texts):
-            raise ValueError(f"{len(ids)} ids for {len(texts)} texts")
+            raise UsageError(f"{len(ids)} ids for {len(texts)} texts")
         docs = [Document(page_content=t, metadata=dict(metadatas[n]) if metadatas else {},
                          id=ids[n] if ids is not None else document_id(n, t))
                 for n, t in enumerate(texts)]
@@ -77,7 +79,7 @@ class FaissRetriever(BaseRetriever):
         docs = [d if d.id is not None else d.model_copy(update={"id": document_id(n, d.page_content)})
                 for n, d in enumerate(documents)]
         if not docs:
-            raise ValueError("FaissRetriever needs at least one document to size its index")
+            raise UsageError("FaissRetriever needs at least one document to size its index")
         retriever = cls(embeddings=embeddings, **kwargs)
         vectors = retriever._as_matrix(embeddings.embed_documents([d.page_content for d in docs]))
         index = faiss.IndexFlatIP(vectors.shape[1]) if retriever.distance == "inner_product" \
@@ -94,7 +96,7 @@ class FaissRetriever(BaseRetriever):
     def _as_matrix(self, vectors: Sequence[Sequence[float]]) -> Any:
         matrix = np.asarray(vectors, dtype=np.float32)
         if matrix.ndim != 2:
-            raise ValueError(f"embeddings returned an array of shape {matrix.shape}, expected (n, dim)")
+            raise UsageError(f"embeddings returned an array of shape {matrix.shape}, expected (n, dim)")
         if self.normalize:
             faiss.normalize_L2(matrix)
         return matrix

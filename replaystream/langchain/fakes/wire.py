@@ -22,7 +22,7 @@ from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage, S
 
 from ... import providers
 from ...cassette.model import Cassette, Interaction
-from ...errors import CassetteMissError
+from ...errors import CassetteError, CassetteMissError
 from ...wire.matching import MatchConfig
 from ...wire.session import Session
 from ._chunks import RecordedResponse, request_view
@@ -182,13 +182,14 @@ def embedding_vectors(cassette: Cassette) -> dict[str, list[float]]:
             ordered = sorted(data, key=lambda d: d.get("index", 0))
             pairs: Sequence[tuple[Any, list[float]]] = list(zip(texts or [], [_vector(d) for d in ordered]))
         except (ValueError, KeyError, TypeError) as exc:
-            raise CassetteMissError(f"{cassette.path}: interaction {n} is not a readable embeddings response "
-                                    f"({exc})") from None
+            raise CassetteError(cassette.path, f"$.interactions[{n}].response",
+                                f"is not a readable embeddings response ({exc!r})",
+                                "record the embeddings call again, or remove this interaction") from None
         for text, vector in pairs:
             if not isinstance(text, str):
-                raise CassetteMissError(
-                    f"{cassette.path}: interaction {n} embedded token ids, not text; replaying it needs the "
-                    "texts: build the embeddings with check_embedding_ctx_length=False when recording")
+                raise CassetteError(cassette.path, f"$.interactions[{n}].request.body.input",
+                                    "holds token ids, not texts: the vectors cannot be looked up by text",
+                                    "record again with OpenAIEmbeddings(check_embedding_ctx_length=False)")
             vectors[text] = vector
     if not vectors:
         raise CassetteMissError(f"{cassette.path}: no embeddings interaction recorded")
