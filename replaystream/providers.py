@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import UsageError
+
 #: The provider of a request no registered provider recognises.
 UNKNOWN = "unknown"
 
@@ -172,10 +174,10 @@ def register(provider: Provider, *, replace: bool = False) -> Provider:
     >>> unregister("acme")
     """
     if provider.name == UNKNOWN or not provider.name:
-        raise ValueError(f"a provider cannot be named {provider.name!r}")
+        raise UsageError(f"a provider cannot be named {provider.name!r}")
     with _lock:
         if provider.name in _registry and not replace:
-            raise ValueError(f"provider {provider.name!r} is already registered; pass replace=True to replace it")
+            raise UsageError(f"provider {provider.name!r} is already registered; pass replace=True to replace it")
         _registry.pop(provider.name, None)
         _registry[provider.name] = provider
     return provider

@@ -31,8 +31,6 @@ BUILTINS = {"Exception", "ValueError", "TypeError", "KeyError", "RuntimeError", 
 
 # Builtin raises the caller never sees, or not yet converted: (file, enclosing function) -> why.
 ALLOWED_BUILTIN_RAISES = {
-    ("importers/_common.py", "_decode_one"): "importers turn it into a CassetteError naming the body",
-    ("importers/_common.py", "decode_body"): "importers turn it into a CassetteError naming the body",
     ("langchain/fakes/wire.py", "_vector"): "embedding_vectors turns it into a CassetteError",
     # Not converted yet: both modules are being reworked (issue 10), their errors with them.
     ("emulator/scripts.py", "_pacing_factor"): "ValueError: pacing is not 'instant', 'recorded' or a factor",

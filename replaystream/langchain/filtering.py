@@ -109,6 +109,6 @@ def filter_events(events: Iterable[Mapping[str, Any]], **filters: Unpack[EventFi
     """
     unknown = set(filters) - set(EventFilters.__annotations__)
     if unknown:
-        raise TypeError(f"filter_events() got unknown filter(s) {sorted(unknown)}; "
+        raise UsageError(f"filter_events() got unknown filter(s) {sorted(unknown)}; "
                         f"use {', '.join(EventFilters.__annotations__)}")
     return [ev for ev in events if _keep(ev, filters)]

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
+from ..errors import ReplayStreamError
+
 #: ``(owner, attribute name, replacement)``: ``owner`` is a class or a module.
 Patch = tuple[object, str, Any]
 
@@ -64,7 +66,7 @@ class Patcher:
     def release(self) -> None:
         with self._lock:
             if self._depth == 0:
-                raise RuntimeError("Patcher.release() without a matching acquire()")
+                raise ReplayStreamError("Patcher.release() without a matching acquire(): a bug in replaystream")
             self._depth -= 1
             if self._depth == 0:
                 self._restore()

@@ -10,6 +10,7 @@ from _events_data import COUNTRIES_PROMPT, ChunkModel, countries_model
 from langchain_core.output_parsers import JsonOutputParser
 from langchain_core.runnables import RunnableLambda
 
+from replaystream.errors import UsageError
 from replaystream.langchain.filtering import collect_events, filter_events
 from replaystream.langchain.snapshot import event_snapshot
 
@@ -106,5 +107,5 @@ async def test_raw_and_v3():
 
 
 def test_filter_events_names_an_unknown_filter():
-    with pytest.raises(TypeError, match=r"include_name'.*use include_names"):
+    with pytest.raises(UsageError, match=r"include_name'.*use include_names"):
         filter_events([], include_name=["x"])  # type: ignore[call-arg]

@@ -10,6 +10,7 @@ from typing import Any
 import httpx2
 import pytest
 
+from replaystream.errors import ReplayStreamError
 from replaystream.wire import network, transport
 from replaystream.wire.patching import Patch, Patcher
 
@@ -56,7 +57,7 @@ def test_nested_acquire_patches_once_and_the_last_release_restores_exactly() -> 
 
 
 def test_release_without_acquire_is_an_error() -> None:
-    with pytest.raises(RuntimeError, match="without a matching acquire"):
+    with pytest.raises(ReplayStreamError, match="without a matching acquire"):
         patches([]).release()
 
 
