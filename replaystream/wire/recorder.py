@@ -7,12 +7,12 @@ stream, so recording never delays a token; the same object serves sync and async
 from __future__ import annotations
 
 import threading
-import time
 import zlib
 from collections.abc import Callable
 from typing import Any
 
 from ..cassette.model import END_CLIENT_CLOSED, END_COMPLETE, END_ERROR, Event, Response
+from .pacing import REAL_CLOCK, Clock
 from .scrub import TRANSFER_RESPONSE_HEADERS
 from ..cassette.sse import SSEFramer
 
@@ -65,12 +65,13 @@ class StreamRecorder:
     """
 
     def __init__(self, status: int, headers: dict[str, str], *, stream: bool, started: float,
-                 on_done: Callable[[Response], None]) -> None:
+                 on_done: Callable[[Response], None], clock: Clock = REAL_CLOCK) -> None:
         self.status = status
         # Transfer framing (chunked, length) is not content; it is recomputed on replay.
         self.headers = {k: v for k, v in headers.items() if k not in TRANSFER_RESPONSE_HEADERS}
         self.stream = stream
-        self.started = started
+        self.started = started  # on ``clock``: when the request was sent
+        self.clock = clock
         self._on_done = on_done
         self._framer = SSEFramer() if stream else None
         self._events: list[Event] = []
@@ -85,7 +86,7 @@ class StreamRecorder:
             del self.headers["content-encoding"]  # what we store is decoded
 
     def _now_ms(self) -> float:
-        return (time.perf_counter() - self.started) * 1000.0
+        return (self.clock.now() - self.started) * 1000.0
 
     def _take(self, data: bytes) -> None:
         if not data:
