@@ -20,16 +20,14 @@ import socket
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from itertools import accumulate
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import accumulate
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..cassette.model import Cassette, Interaction, Request
-from ..errors import CassetteExhaustedError, CassetteMissError
-from ..wire.engine import Inject, Record, ReplayEngine
+from ..cassette.model import Cassette, Request
 from ..wire.faults import Fault
 from ..wire.matching import MatchConfig
 from ..wire.pacing import REAL_CLOCK, Clock, schedule
@@ -49,6 +47,7 @@ from .scripts import (
     openai_responses_stream,
     plan_writes,
 )
+from .serving import CassetteServing
 
 __all__ = [
     "Pacing", "ProviderEmulator", "ReceivedRequest", "ScriptedResponse", "plan_writes", "ToolCall", "anthropic_error",
@@ -101,9 +100,7 @@ class ProviderEmulator:
         self._want_port = port  # 0: any free port
         self._lock = threading.Condition()
         self._queue: list[tuple[str | None, ScriptedResponse]] = []
-        self._engine: ReplayEngine | None = None
-        self._pacing: Pacing = "instant"
-        self._log: Callable[[str], None] | None = None
+        self._serving: CassetteServing | None = None
         self._requests: list[ReceivedRequest] = []
         self._acks = 0
         self._holdback_timeouts = 0
@@ -185,11 +182,9 @@ class ProviderEmulator:
         replayed, unless ``allow_repeats`` answers it with its last recording again.
         ``log`` gets one line per request: method, target and what answered it.
         """
-        where = f"cassette {cassette.path or '<in memory>'} (served by replaystream serve)"
-        engine = ReplayEngine(cassette.interactions, match, faults=faults, allow_repeats=allow_repeats,
-                              where=where, repeat_hint=SERVE_REPEAT_HINT)
+        serving = CassetteServing(cassette, pacing, match, faults, allow_repeats=allow_repeats, log=log)
         with self._lock:
-            self._engine, self._pacing, self._log = engine, pacing, log
+            self._serving = serving
 
     def ack(self, n: int = 1) -> None:
         """Tell a held-back stream that the client received ``n`` more events.
@@ -223,25 +218,9 @@ class ProviderEmulator:
     def _take(self, request: ReceivedRequest) -> ScriptedResponse | None:
         with self._lock:
             self._requests.append(request)
-            if self._engine is None:
+            if self._serving is None:
                 return self._from_queue(request)
-            model = request.as_request()
-            try:
-                plan = self._engine.plan(model)
-            except CassetteMissError as error:
-                queued = self._from_queue(request)  # scripted responses answer what the cassette cannot
-                if queued is not None:
-                    self._note(model, "queued response")
-                    return queued
-                self._note(model, "already replayed" if isinstance(error, CassetteExhaustedError) else "miss")
-                return _error_response(error)
-            assert not isinstance(plan, Record)  # the engine is built without recording
-            if isinstance(plan, Inject):
-                self._note(model, f"injected HTTP {plan.response.status} (fault)")
-                return ScriptedResponse.from_interaction(Interaction(model, plan.response))
-            self._note(model, f"interaction {plan.interaction}")
-            return ScriptedResponse.from_interaction(Interaction(model, plan.response), self._pacing,
-                                                     dict(plan.delays))
+            return self._serving.answer(request.as_request(), lambda: self._from_queue(request))
 
     def _from_queue(self, request: ReceivedRequest) -> ScriptedResponse | None:
         for n, (path, response) in enumerate(self._queue):
@@ -249,10 +228,6 @@ class ProviderEmulator:
                 del self._queue[n]
                 return response
         return None
-
-    def _note(self, request: Request, answer: str) -> None:
-        if self._log is not None:
-            self._log(f"{request.method} {request.target} -> {answer}")
 
     def _queued_paths(self) -> list[str]:
         with self._lock:
@@ -277,18 +252,6 @@ class ProviderEmulator:
     def _track(self, conn: socket.socket, alive: bool) -> None:
         with self._lock:
             (self._connections.add if alive else self._connections.discard)(conn)
-
-
-SERVE_REPEAT_HINT = ("Record it that many times, or serve with `replaystream serve --repeat` "
-                     "(serve_cassette(..., allow_repeats=True)) to answer repeats with the last recording.")
-
-
-def _error_response(error: CassetteMissError) -> ScriptedResponse:
-    """A miss as an HTTP 500 whose error message is the replay error's."""
-    kind = "replaystream_already_replayed" if isinstance(error, CassetteExhaustedError) else \
-        "replaystream_no_recording"
-    return ScriptedResponse(500, {"content-type": "application/json"}, body=json.dumps(
-        {"error": {"message": f"replaystream serve: {error}", "type": kind}}).encode())
 
 
 class _Server(ThreadingHTTPServer):
