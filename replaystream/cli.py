@@ -108,24 +108,35 @@ def _cmd_upgrade(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    import contextlib
+    import functools
+
     from .cassette.model import Cassette
     from .emulator.server import ProviderEmulator
     from .wire.faults import Fault
-    from .wire.player import parse_pacing
+    from .wire.pacing import parse_pacing
 
     cassette = Cassette.load(args.cassette)
     emulator = ProviderEmulator(port=args.port)
-    emulator.serve_cassette(cassette, pacing=parse_pacing(args.pacing),
-                            faults=[Fault.parse(f) for f in args.fault or []])
-    emulator.start()
-    print(f"serving {args.cassette} ({len(cassette.interactions)} interaction(s)) at {emulator.base_url}  "
-          "(Ctrl-C to stop)", flush=True)
-    try:
-        emulator.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        emulator.stop()
+    with contextlib.ExitStack() as stack:
+        log = None
+        if args.log == "-":
+            log = functools.partial(print, flush=True)
+        elif args.log:
+            out = stack.enter_context(open(args.log, "a", encoding="utf-8", buffering=1))  # a line at a time
+            log = functools.partial(print, file=out)
+        emulator.serve_cassette(cassette, pacing=parse_pacing(args.pacing),
+                                faults=[Fault.parse(f) for f in args.fault or []],
+                                allow_repeats=args.repeat, log=log)
+        emulator.start()
+        print(f"serving {args.cassette} ({len(cassette.interactions)} interaction(s)) at {emulator.base_url}  "
+              "(Ctrl-C to stop)", flush=True)
+        try:
+            emulator.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            emulator.stop()
     return EXIT_OK
 
 
@@ -168,6 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fault", action="append", metavar="SPEC",
                    help="inject a deterministic fault, e.g. disconnect:after=5, status:429:retry_after=0.1, "
                         "malformed:at=3, delay:at=2:seconds=1 (repeatable)")
+    p.add_argument("--repeat", action="store_true",
+                   help="answer a request sent more often than recorded with its last recording again")
+    p.add_argument("--log", metavar="FILE",
+                   help="append a line per request (method, path, the interaction that answered or the miss); - for stdout")
     p.set_defaults(func=_cmd_serve)
     return parser
 

@@ -12,12 +12,11 @@ import json
 import struct
 from base64 import b64encode
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict
+from typing import Any, TypedDict
 
 from ..cassette.model import END_ERROR, Interaction
 from ..errors import UsageError
-
-Pacing = Literal["instant", "recorded"] | float
+from ..wire.pacing import Pacing as Pacing, speed  # Pacing: re-exported (was defined here)
 
 #: Response headers that describe the recorded transfer, not the content: the emulator
 #: re-frames (chunked, optionally gzip) what it serves, so these would lie.
@@ -93,7 +92,7 @@ class ScriptedResponse:
         fast). A recording that ended in a connection error drops the connection again.
         ``delays`` adds seconds before given events (injected faults).
         """
-        factor = _pacing_factor(pacing)
+        factor = speed(pacing)  # 0.0: instant
         resp = interaction.response
         headers = {k: v for k, v in resp.headers.items() if k.lower() not in _TRANSFER_HEADERS}
         if resp.events is None:
@@ -108,17 +107,6 @@ class ScriptedResponse:
         close_after = len(resp.events) if resp.end == END_ERROR else None
         return cls(resp.status, headers, events=[e.raw for e in resp.events], gaps_ms=gaps,
                    close_after=close_after)
-
-
-def _pacing_factor(pacing: Pacing) -> float:
-    """0.0 means instant; otherwise the divisor applied to recorded gaps."""
-    if pacing == "instant":
-        return 0.0
-    if pacing == "recorded":
-        return 1.0
-    if isinstance(pacing, (int, float)) and not isinstance(pacing, bool) and pacing > 0:
-        return float(pacing)
-    raise ValueError(f"pacing must be 'instant', 'recorded' or a positive factor, not {pacing!r}")
 
 
 # -- encoding helpers ------------------------------------------------------------------------

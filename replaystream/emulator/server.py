@@ -18,20 +18,20 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import accumulate
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..cassette.model import Cassette, Interaction, Request
-from ..wire.faults import Fault, FaultPlan
-from ..providers import detect
+from ..cassette.model import Cassette, Request
+from ..wire.faults import Fault
 from ..wire.http import header_dict, parse_body
-from ..wire.matching import MatchConfig, MatchIndex, closest
+from ..wire.matching import MatchConfig
+from ..wire.pacing import REAL_CLOCK, Clock, schedule
 from .scripts import (
     Pacing,
     ScriptedResponse,
@@ -48,6 +48,7 @@ from .scripts import (
     openai_responses_stream,
     plan_writes,
 )
+from .serving import CassetteServing
 
 __all__ = [
     "Pacing", "ProviderEmulator", "ReceivedRequest", "ScriptedResponse", "plan_writes", "ToolCall", "anthropic_error",
@@ -88,15 +89,13 @@ class ProviderEmulator:
     True
     """
 
-    def __init__(self, *, hold_back_timeout: float = 5.0, port: int = 0) -> None:
+    def __init__(self, *, hold_back_timeout: float = 5.0, port: int = 0, clock: Clock = REAL_CLOCK) -> None:
         self.hold_back_timeout = hold_back_timeout
+        self.clock = clock  # every wait between writes, and the hold-back deadline, reads it
         self._want_port = port  # 0: any free port
         self._lock = threading.Condition()
         self._queue: list[tuple[str | None, ScriptedResponse]] = []
-        self._cassette: Cassette | None = None
-        self._index: MatchIndex | None = None
-        self._pacing: Pacing = "instant"
-        self._faults = FaultPlan()
+        self._serving: CassetteServing | None = None
         self._requests: list[ReceivedRequest] = []
         self._acks = 0
         self._holdback_timeouts = 0
@@ -167,16 +166,20 @@ class ProviderEmulator:
             self._queue.append((path, response))
 
     def serve_cassette(self, cassette: Cassette, pacing: Pacing = "instant",
-                       match: MatchConfig | None = None, faults: Sequence[Fault | str] = ()) -> None:
-        """Answer requests from ``cassette``, matched as replay matches them (method, path,
-        query, JSON body; identical requests in recorded order). A request with no recording
-        gets a 500 error naming the closest recorded request and the difference. ``faults``
-        are injected as in replay (see :mod:`replaystream.faults`)."""
+                       match: MatchConfig | None = None, faults: Sequence[Fault | str] = (), *,
+                       allow_repeats: bool = False, log: Callable[[str], None] | None = None) -> None:
+        """Answer requests from ``cassette`` with the replay engine sessions use: matched as
+        replay matches them (method, path, query, JSON body; identical requests in recorded
+        order), ``faults`` injected as in replay (see :mod:`replaystream.faults`).
+
+        A request with no recording gets a 500 error naming the closest recorded request and
+        the difference; one sent more often than recorded, a 500 saying it was already
+        replayed, unless ``allow_repeats`` answers it with its last recording again.
+        ``log`` gets one line per request: method, target and what answered it.
+        """
+        serving = CassetteServing(cassette, pacing, match, faults, allow_repeats=allow_repeats, log=log)
         with self._lock:
-            self._faults = FaultPlan(faults)
-            self._cassette = cassette
-            self._index = MatchIndex(cassette.interactions, match or MatchConfig())
-            self._pacing = pacing
+            self._serving = serving
 
     def ack(self, n: int = 1) -> None:
         """Tell a held-back stream that the client received ``n`` more events.
@@ -210,31 +213,16 @@ class ProviderEmulator:
     def _take(self, request: ReceivedRequest) -> ScriptedResponse | None:
         with self._lock:
             self._requests.append(request)
-            if self._index is not None:
-                model = request.as_request()
-                if self._faults.faults and self._index.was_recorded(model):
-                    injected = self._faults.intercept(model, detect(model.path, model.headers)[0])
-                    if injected is not None:
-                        return ScriptedResponse.from_interaction(Interaction(model, injected))
-                hit = self._index.take(model)
-                if hit is not None:
-                    shaped, delays = self._faults.shape(hit[1].response)
-                    return ScriptedResponse.from_interaction(Interaction(model, shaped), self._pacing, delays)
-                if not self._queue:
-                    return self._miss(model)
-            for n, (path, response) in enumerate(self._queue):
-                if path is None or path == request.path:
-                    del self._queue[n]
-                    return response
-            return None
+            if self._serving is None:
+                return self._from_queue(request)
+            return self._serving.answer(request.as_request(), lambda: self._from_queue(request))
 
-    def _miss(self, request: Request) -> ScriptedResponse:
-        near = closest(request, self._index.interactions, self._index.config) if self._index else None
-        message = f"replaystream serve: no recorded response for {request.method} {request.target}"
-        if near is not None:
-            message += f"; closest recorded request is interaction {near[0]}:\n{near[1]}"
-        return ScriptedResponse(500, {"content-type": "application/json"}, body=json.dumps(
-            {"error": {"message": message, "type": "replaystream_no_recording"}}).encode())
+    def _from_queue(self, request: ReceivedRequest) -> ScriptedResponse | None:
+        for n, (path, response) in enumerate(self._queue):
+            if path is None or path == request.path:
+                del self._queue[n]
+                return response
+        return None
 
     def _queued_paths(self) -> list[str]:
         with self._lock:
@@ -246,10 +234,10 @@ class ProviderEmulator:
 
     def _wait_acks(self, target: int) -> bool:
         """Wait until ``target`` acks were counted; False (and a timeout counted) if not in time."""
-        deadline = time.monotonic() + self.hold_back_timeout
+        deadline = self.clock.now() + self.hold_back_timeout
         with self._lock:
             while self._acks < target and not self._stopping:
-                left = deadline - time.monotonic()
+                left = deadline - self.clock.now()
                 if left <= 0:
                     self._holdback_timeouts += 1
                     return False
@@ -351,7 +339,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         if not is_stream:
-            time.sleep(resp.gap_before(0))
+            self.server.emulator.clock.sleep(resp.gap_before(0))
             if resp.close_after is not None:
                 self.wfile.write(body[:resp.close_after])
                 raise _Aborted
@@ -375,15 +363,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _stream_writes(self, resp: ScriptedResponse) -> Iterator[bytes]:
         """The stream's writes, in order, each after its wait (and, held back, its ack)."""
+        emu = self.server.emulator
         if not resp.hold_back:
-            for wait, data in plan_writes(resp):
-                time.sleep(wait)
+            writes = plan_writes(resp)
+            # The planned gaps as offsets from the first write, kept to by the one schedule.
+            offsets = list(accumulate(wait * 1000.0 for wait, _ in writes))
+            for wait, (_, data) in zip(schedule(offsets, "recorded", emu.clock), writes):
+                emu.clock.sleep(wait)
                 yield data
             return
-        emu = self.server.emulator
         mark = emu._ack_mark()
         for n, event in enumerate(list(resp.events or [])[:resp.close_after]):
             if n and not emu._wait_acks(mark + n):
                 raise _Aborted
-            time.sleep(resp.gap_before(n))
+            emu.clock.sleep(resp.gap_before(n))  # after the ack: a gap, not a due time
             yield from cut_writes(event, resp.write_sizes)  # cut inside the event only: acks count events

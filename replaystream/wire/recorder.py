@@ -7,10 +7,10 @@ stream, so recording never delays a token; the same object serves sync and async
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 from ..cassette.model import END_CLIENT_CLOSED, END_COMPLETE, END_ERROR, EndState, Event, Response
+from .pacing import REAL_CLOCK, Clock
 from ..cassette.sse import SSEFramer
 from .http import ContentDecoder, stored_response_headers
 
@@ -26,7 +26,7 @@ class StreamRecorder:
     """
 
     def __init__(self, status: int, headers: dict[str, str], *, stream: bool, started: float,
-                 on_done: Callable[[Response], None]) -> None:
+                 on_done: Callable[[Response], None], clock: Clock = REAL_CLOCK) -> None:
         self.status = status
         # The recorded copy is decoded (the caller still gets the raw bytes); a coding that
         # cannot be undone here is stored as it came, and says so in its header.
@@ -35,7 +35,8 @@ class StreamRecorder:
         self._decoder = decoder if decoder is not None and not decoder.identity else None
         self.headers = stored_response_headers(headers, decoded=self._decoder is not None)
         self.stream = stream
-        self.started = started
+        self.started = started  # on ``clock``: when the request was sent
+        self.clock = clock
         self._on_done = on_done
         self._framer = SSEFramer() if stream else None
         self._events: list[Event] = []
@@ -45,7 +46,7 @@ class StreamRecorder:
         self.done = False
 
     def _now_ms(self) -> float:
-        return (time.perf_counter() - self.started) * 1000.0
+        return (self.clock.now() - self.started) * 1000.0
 
     def _take(self, data: bytes) -> None:
         if not data:

@@ -19,11 +19,13 @@ from typing import Any, Literal, TypeVar
 
 from . import transport
 from ..cassette.model import FORMAT_META, Cassette, Interaction, Request, Response
-from ..errors import CassetteExhaustedError, CassetteMissError, RecordingError, ReplayStreamError
-from .faults import Fault, FaultPlan
-from .matching import MatchConfig, MatchIndex, closest
+from ..errors import CassetteMissError, RecordingError, ReplayStreamError
+from .engine import Inject, Plan, Replay, ReplayEngine
+from .faults import Fault
+from .matching import MatchConfig, MatchIndex
 from .network import block_network
-from .player import Pacing, Player, parse_pacing
+from .pacing import REAL_CLOCK, Clock, Pacing, parse_pacing
+from .player import Player
 from ..providers import detect
 from .recorder import StreamRecorder
 from .scrub import Scrubber
@@ -55,7 +57,7 @@ class Session:
                  pacing: Pacing | str = "instant", scrub: Scrubber | None = None,
                  allow_repeats: bool = False, offline: bool | None = None,
                  extra: Sequence[str | Path] = (), faults: Sequence[Fault | str] = (),
-                 cassette: Cassette | None = None) -> None:
+                 cassette: Cassette | None = None, clock: Clock = REAL_CLOCK) -> None:
         if mode not in MODES:
             raise ReplayStreamError(f"unknown record mode {mode!r}: use one of {', '.join(MODES)}")
         self.path = Path(path)
@@ -64,8 +66,8 @@ class Session:
         self.pacing = parse_pacing(pacing)
         self.scrubber = scrub or Scrubber()
         self.allow_repeats = allow_repeats
-        self.faults = FaultPlan(faults)
-        self.last_player: Player | None = None  # the stream replayed last (its position is progress)
+        self.clock = clock  # everything this session times or waits for reads it
+        self.players: list[Player] = []  # one per replayed response, in order (position: progress)
         # Offline by default when nothing may be recorded: other HTTP stacks are blocked too.
         self.offline = (mode == "none") if offline is None else offline
         self._exits = contextlib.ExitStack()
@@ -82,29 +84,33 @@ class Session:
         # Extra cassettes are read-only sources: replayed from, never written.
         self.extra = [Cassette.load(p) for p in extra]
         replayable = self.cassette.interactions + [i for c in self.extra for i in c.interactions]
-        self.index = MatchIndex(replayable, self.match)
+        self.engine = ReplayEngine(replayable, self.match, faults=faults, allow_repeats=allow_repeats,
+                                   replay=self.can_replay, record=self.can_record,
+                                   where=f"cassette {self.path} (mode {self.mode!r})", existed=self.existed)
         self.new: list[Interaction] = []
         self.misses: list[CassetteMissError] = []
         self.open = False
         self._recorders: list[StreamRecorder] = []
         self._lock = threading.Lock()
 
+    @property
+    def index(self) -> MatchIndex:
+        return self.engine.index
+
     # -- called by the transports -----------------------------------------------------
-    def plan(self, request: Request) -> tuple[Response, dict[int, float]] | None:
-        """The response to replay (and fault delays), or ``None`` to record; raises on a forbidden miss."""
-        if self.can_replay:
-            if self.faults.faults and self.index.was_recorded(request):
-                injected = self.faults.intercept(request, detect(request.path, request.headers)[0])
-                if injected is not None:
-                    return injected, {}
-            hit = self.index.take(request, repeat=self.allow_repeats)
-            if hit is not None:
-                return self.faults.shape(hit[1].response)
-        if self.can_record:
-            return None
-        error = self._miss(request)
-        self.misses.append(error)
-        raise error
+    def plan(self, request: Request) -> Plan:
+        """What to answer ``request`` with (see :class:`.engine.ReplayEngine`); raises on a forbidden miss."""
+        try:
+            return self.engine.plan(request)
+        except CassetteMissError as error:
+            self.misses.append(error)
+            raise
+
+    def play(self, plan: Replay | Inject) -> Player:
+        """The player of a planned response, paced as this session says; kept in :attr:`players`."""
+        player = Player(plan.response, self.pacing, delays=dict(plan.delays), clock=self.clock)
+        self.players.append(player)
+        return player
 
     def track(self, recorder: StreamRecorder) -> None:
         with self._lock:
@@ -116,29 +122,6 @@ class Session:
         if interaction is not None:
             with self._lock:
                 self.new.append(interaction)
-
-    def _miss(self, request: Request) -> CassetteMissError:
-        where = f"cassette {self.path} (mode {self.mode!r})"
-        recorded = self.index.was_recorded(request)
-        if recorded:
-            return CassetteExhaustedError(
-                f"{request.method} {request.target}: all {recorded} recorded response(s) for this request "
-                f"were already replayed in {where}.\n"
-                "  The code under test sent it more often than when it was recorded. Record again with "
-                "mode='all' (pytest: --replay-mode=all), or pass allow_repeats=True.")
-        lines = [f"{request.method} {request.target}: no recorded response in {where}."]
-        near = closest(request, self.index.interactions, self.match)
-        if near is None:
-            lines.append("  The cassette has no interactions." if self.existed else "  The cassette does not exist.")
-        else:
-            n, diff = near
-            rq = self.index.interactions[n].request
-            lines.append(f"  Closest recorded request: interaction {n} ({rq.method} {rq.target}).")
-            lines.append("  Difference (- recorded, + this request):")
-            lines += ["    " + line for line in diff.splitlines()]
-        lines.append("  To record it: run once with mode='new_episodes' (pytest: --replay-mode=new_episodes) "
-                     "and a real key; to ignore a volatile field, use MatchConfig(ignore_fields=[...]).")
-        return CassetteMissError("\n".join(lines))
 
     # -- lifecycle ------------------------------------------------------------------
     def start(self) -> contextvars.Token[Session | None]:

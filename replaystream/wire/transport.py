@@ -5,22 +5,21 @@ Patching ``HTTPTransport.handle_request`` / ``AsyncHTTPTransport.handle_async_re
 inside ``ChatOpenAI`` / ``ChatAnthropic``. Both packages are patched because the current
 openai and anthropic SDKs use ``httpx2`` while other clients still use ``httpx``.
 
-The logic lives in :mod:`.recorder`, :mod:`.player` and :mod:`.session`; this module only
-adapts it to each package's sync and async stream classes.
+The logic lives in :mod:`.engine` (what to answer), :mod:`.player` (when), :mod:`.recorder`
+and :mod:`.session`; this module only adapts it to each package's sync and async stream classes.
 """
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from functools import cache
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..cassette.model import Request
 from ..cassette.model import Response as RecordedResponse
+from .engine import Inject, Record, Replay
 from .player import Player
 from ..providers import is_event_stream
 from .http import TRANSFER_RESPONSE_HEADERS, header_dict, parse_body
@@ -90,8 +89,17 @@ def _read_timeout(request: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
+class Streams(NamedTuple):
+    """One package's stream classes (each subclasses that package's own byte stream bases)."""
+
+    replay: type
+    async_replay: type
+    recording: type
+    async_recording: type
+
+
 @cache
-def _streams(mod: ModuleType) -> tuple[type, type, type, type]:
+def _streams(mod: ModuleType) -> Streams:
     """Stream classes subclassing this package's own bases (httpx checks isinstance)."""
 
     class ReplayStream(mod.SyncByteStream):  # type: ignore[name-defined,misc]
@@ -101,7 +109,7 @@ def _streams(mod: ModuleType) -> tuple[type, type, type, type]:
         def __iter__(self) -> Iterator[bytes]:
             for wait, chunk in self.player:
                 if wait:
-                    time.sleep(_bounded(wait, self.read_timeout))
+                    self.player.clock.sleep(_bounded(wait, self.read_timeout))
                     _check_timeout(mod, wait, self.read_timeout)
                 yield chunk
             if self.player.error:
@@ -114,7 +122,7 @@ def _streams(mod: ModuleType) -> tuple[type, type, type, type]:
         async def __aiter__(self) -> AsyncIterator[bytes]:
             for wait, chunk in self.player:
                 if wait:
-                    await asyncio.sleep(_bounded(wait, self.read_timeout))
+                    await self.player.clock.asleep(_bounded(wait, self.read_timeout))
                     _check_timeout(mod, wait, self.read_timeout)
                 yield chunk
             if self.player.error:
@@ -156,15 +164,16 @@ def _streams(mod: ModuleType) -> tuple[type, type, type, type]:
             self.recorder.close()
             await self.inner.aclose()
 
-    return ReplayStream, AsyncReplayStream, RecordingStream, AsyncRecordingStream
+    return Streams(ReplayStream, AsyncReplayStream, RecordingStream, AsyncRecordingStream)
 
 
-def _replay_response(mod: ModuleType, request: Any, session: Session,
-                     planned: tuple[RecordedResponse, dict[int, float]], is_async: bool) -> Any:
-    response, delays = planned
-    player = Player(response, session.pacing, delays=delays)
-    session.last_player = player
-    stream_cls = _streams(mod)[1 if is_async else 0]
+def _replay_response(mod: ModuleType, request: Any, session: Session, planned: Replay | Inject,
+                     is_async: bool) -> Any:
+    """The planned response as this package's, its body played by the session's player."""
+    player = session.play(planned)
+    response = player.response
+    streams = _streams(mod)
+    stream_cls = streams.async_replay if is_async else streams.replay
     return mod.Response(
         status_code=response.status,
         headers=_replay_headers(response),
@@ -179,10 +188,11 @@ def _recording_response(mod: ModuleType, request: Any, response: Any, session: S
     headers = {k.lower(): v for k, v in response.headers.items()}
     recorder = StreamRecorder(
         response.status_code, headers, stream=is_event_stream(headers.get("content-type")), started=started,
-        on_done=lambda resp: session.on_recorded(req, resp),
+        on_done=lambda resp: session.on_recorded(req, resp), clock=session.clock,
     )
     session.track(recorder)
-    stream_cls = _streams(mod)[3 if is_async else 2]
+    streams = _streams(mod)
+    stream_cls = streams.async_recording if is_async else streams.recording
     return mod.Response(
         status_code=response.status_code,
         headers=response.headers,
@@ -204,9 +214,9 @@ def _patch_module(mod: ModuleType) -> list[Patch]:
         request.read()
         req = to_request(request)
         planned = session.plan(req)
-        if planned is not None:
+        if not isinstance(planned, Record):
             return _replay_response(mod, request, session, planned, is_async=False)
-        started = time.perf_counter()
+        started = session.clock.now()
         response = orig_sync(self, request)
         return _recording_response(mod, request, response, session, req, started, is_async=False)
 
@@ -217,9 +227,9 @@ def _patch_module(mod: ModuleType) -> list[Patch]:
         await request.aread()
         req = to_request(request)
         planned = session.plan(req)
-        if planned is not None:
+        if not isinstance(planned, Record):
             return _replay_response(mod, request, session, planned, is_async=True)
-        started = time.perf_counter()
+        started = session.clock.now()
         response = await orig_async(self, request)
         return _recording_response(mod, request, response, session, req, started, is_async=True)
 

@@ -12,6 +12,7 @@ import pytest
 
 from replaystream import Cassette, CassetteMissError, use_cassette
 from replaystream.emulator import ProviderEmulator, ScriptedResponse, openai_chat_stream
+from replaystream.wire.pacing import ManualClock
 from replaystream.wire.player import Player, parse_pacing
 from replaystream.cassette import Event, Response
 
@@ -159,12 +160,11 @@ def test_a_connection_cut_mid_stream_is_recorded_and_replayed_as_the_same_error(
     assert b"".join(replay_bytes) == b"".join(live_bytes)
 
 
-def test_pacing_waits_follow_the_recorded_offsets(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = [100.0]
-    monkeypatch.setattr("replaystream.wire.player.time.perf_counter", lambda: clock[0])
+def test_pacing_waits_follow_the_recorded_offsets() -> None:
+    clock = ManualClock(at=100.0)
     response = Response(200, events=[Event(b"a\n\n", 0.0), Event(b"b\n\n", 500.0), Event(b"c\n\n", 1500.0)])
     for pacing, expected in [("recorded", [0.0, 0.5, 1.5]), ("2", [0.0, 0.25, 0.75]), ("instant", [0.0, 0.0, 0.0])]:
-        waits = [wait for wait, _ in Player(response, parse_pacing(pacing), started=100.0)]
+        waits = [wait for wait, _ in Player(response, parse_pacing(pacing), started=100.0, clock=clock)]
         assert waits == pytest.approx(expected)
     with pytest.raises(Exception, match="pacing 'fast' is not understood"):
         parse_pacing("fast")

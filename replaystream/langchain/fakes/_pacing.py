@@ -1,47 +1,36 @@
 """Which recorded response comes next, and when each of its chunks is due.
 
 Both are sans-I/O: :func:`schedule` yields ``(wait_seconds, index)`` pairs and never
-sleeps, so the sync and async replay loops differ only in how they wait. ``clock``,
-``sleep`` and ``asleep`` are looked up on this module at call time, so a test can
-swap them for a fake clock.
+sleeps, so the sync and async replay loops differ only in how they wait (on the
+model's :class:`~replaystream.wire.pacing.Clock`). The timing is the one of
+:func:`replaystream.wire.pacing.schedule`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Generic, TypeVar
 
-from ...wire.player import Pacing, parse_pacing
+from ...wire.pacing import REAL_CLOCK, Clock, Pacing, parse_pacing
+from ...wire.pacing import schedule as _offsets_schedule
 from .errors import ReplayExhaustedError
 
-__all__ = ["Pacing", "Sequencer", "parse_pacing", "schedule"]
-
-clock: Callable[[], float] = time.perf_counter
-sleep: Callable[[float], None] = time.sleep
-asleep = asyncio.sleep
+__all__ = ["Clock", "Pacing", "REAL_CLOCK", "Sequencer", "parse_pacing", "schedule"]
 
 T = TypeVar("T")
 
 
-def schedule(count: int, ms: Sequence[float] | None, pacing: Pacing) -> Iterator[tuple[float, int]]:
+def schedule(count: int, ms: Sequence[float] | None, pacing: Pacing,
+             clock: Clock = REAL_CLOCK) -> Iterator[tuple[float, int]]:
     """``(seconds to wait, chunk index)`` for each of ``count`` chunks.
 
-    Offsets are kept relative to the moment the first chunk is requested (not to the
-    previous chunk), so time the consumer spends between chunks is not added twice.
-    ``pacing`` is ``"instant"``, ``"recorded"``, or a speed factor (2 = twice as fast).
+    Offsets count from the moment the first chunk is requested; chunks without
+    recorded offsets (``ms`` is ``None``) come at once.
     """
-    if pacing == "instant" or ms is None:
-        for n in range(count):
-            yield 0.0, n
-        return
-    factor = 1.0 if pacing == "recorded" else float(pacing)
-    started = clock()
-    for n in range(count):
-        due = started + ms[n] / 1000.0 / factor
-        yield max(0.0, due - clock()), n
+    waits = _offsets_schedule(ms, pacing, clock) if ms is not None else (0.0 for _ in range(count))
+    for n, wait in zip(range(count), waits):
+        yield wait, n
 
 
 class Sequencer(Generic[T]):

@@ -81,10 +81,13 @@ class ReplayChatModel(BaseChatModel):
     _responses: list[RecordedResponse] = PrivateAttr(default_factory=list)
     _sequencer: _pacing.Sequencer[RecordedResponse] = PrivateAttr()
     _received: list[list[dict[str, Any]]] = PrivateAttr(default_factory=list)
+    _clock: _pacing.Clock = PrivateAttr(default=_pacing.REAL_CLOCK)
 
     def __init__(self, *, responses: Iterable[ResponseLike] = (),
-                 requests: Sequence[Sequence[Any] | None] | None = None, **kwargs: Any) -> None:
+                 requests: Sequence[Sequence[Any] | None] | None = None,
+                 clock: _pacing.Clock = _pacing.REAL_CLOCK, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._clock = clock  # what pacing reads and sleeps on (a test passes a ManualClock)
         built: list[RecordedResponse] = []
         for n, item in enumerate(responses):
             if isinstance(item, RecordedResponse):
@@ -288,7 +291,7 @@ class ReplayChatModel(BaseChatModel):
             for template, text in zip(chunks, texts):
                 yield generation(fresh_copy(template, msg_id), text)
             return
-        for wait, n in _pacing.schedule(len(chunks), response.ms, self.pacing):
+        for wait, n in _pacing.schedule(len(chunks), response.ms, self.pacing, self._clock):
             if wait > 0:
                 yield wait
             yield generation(fresh_copy(chunks[n], msg_id), texts[n])
@@ -298,7 +301,7 @@ class ReplayChatModel(BaseChatModel):
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         for item in self._plan(messages):
             if isinstance(item, float):
-                _pacing.sleep(item)
+                self._clock.sleep(item)
             else:
                 yield item
 
@@ -307,7 +310,7 @@ class ReplayChatModel(BaseChatModel):
                        **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
         for item in self._plan(messages):
             if isinstance(item, float):
-                await _pacing.asleep(item)
+                await self._clock.asleep(item)
             else:
                 yield item
 

@@ -123,7 +123,7 @@ def chat_response(inter: Interaction) -> RecordedResponse:
         if inter.response.is_stream:
             for chunk in model.stream(messages):
                 chunks.append(chunk)
-                player = session.last_player
+                player = session.players[-1] if session.players else None
                 events = inter.response.events or []
                 at = min(player.position, len(events) - 1) if player is not None and events else -1
                 times.append(events[at].ms if at >= 0 else 0.0)

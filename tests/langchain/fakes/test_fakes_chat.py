@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from replaystream import Cassette, StrictMismatchError
 from replaystream.errors import CassetteError, CassetteExhaustedError
 from replaystream.langchain.fakes import ChunkFormatError, ReplayChatModel, ReplayExhaustedError
-from replaystream.langchain.fakes import _pacing
+from replaystream.wire.pacing import ManualClock
 
 
 def _expected_chunks() -> list[AIMessageChunk]:
@@ -197,59 +197,39 @@ def test_not_strict_replays_regardless() -> None:
 
 
 # -- pacing -----------------------------------------------------------------------------------
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(round(seconds, 6))
-        self.now += seconds
-
-    async def asleep(self, seconds: float) -> None:
-        self.sleep(seconds)
-
-
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr(_pacing, "clock", fake)
-    monkeypatch.setattr(_pacing, "sleep", fake.sleep)
-    monkeypatch.setattr(_pacing, "asleep", fake.asleep)
-    return fake
+def clock() -> ManualClock:
+    return ManualClock()  # injected into each model: no test patches the process's clock
 
 
-def test_pacing_instant_never_sleeps(clock: FakeClock) -> None:
-    list(ReplayChatModel.from_chunks(polar_chunks(with_ms=True)).stream("x"))
+def test_pacing_instant_never_sleeps(clock: ManualClock) -> None:
+    list(ReplayChatModel.from_chunks(polar_chunks(with_ms=True), clock=clock).stream("x"))
     assert clock.sleeps == []
 
 
-def test_pacing_recorded_sync(clock: FakeClock) -> None:
+def test_pacing_recorded_sync(clock: ManualClock) -> None:
     chunks = polar_chunks(with_ms=True)
-    list(ReplayChatModel.from_chunks(chunks, pacing="recorded").stream("x"))
-    assert clock.sleeps == [0.1] * (len(chunks) - 1)  # the first chunk is due at 0 ms
+    list(ReplayChatModel.from_chunks(chunks, pacing="recorded", clock=clock).stream("x"))
+    assert clock.sleeps == pytest.approx([0.1] * (len(chunks) - 1))  # the first chunk is due at 0 ms
 
 
-async def test_pacing_factor_async(clock: FakeClock) -> None:
+async def test_pacing_factor_async(clock: ManualClock) -> None:
     chunks = polar_chunks(with_ms=True)
-    [c async for c in ReplayChatModel.from_chunks(chunks, pacing=2).astream("x")]
-    assert clock.sleeps == [0.05] * (len(chunks) - 1)
+    [c async for c in ReplayChatModel.from_chunks(chunks, pacing=2, clock=clock).astream("x")]
+    assert clock.sleeps == pytest.approx([0.05] * (len(chunks) - 1))
 
 
-def test_pacing_counts_consumer_time(clock: FakeClock) -> None:
+def test_pacing_counts_consumer_time(clock: ManualClock) -> None:
     model = ReplayChatModel.from_chunks([{"content": "a", "ms": 0}, {"content": "b", "ms": 100},
-                                         {"content": "c", "ms": 200}], pacing="recorded")
+                                         {"content": "c", "ms": 200}], pacing="recorded", clock=clock)
     for chunk in model.stream("x"):
         if chunk.content == "a":
-            clock.now += 0.15  # the consumer was slow: chunk b is already due
-    assert clock.sleeps == [0.05]
+            clock.advance(0.15)  # the consumer was slow: chunk b is already due
+    assert clock.sleeps == pytest.approx([0.05])
 
 
-def test_pacing_recorded_without_offsets_is_instant(clock: FakeClock) -> None:
-    list(ReplayChatModel.from_chunks(polar_chunks(), pacing="recorded").stream("x"))
+def test_pacing_recorded_without_offsets_is_instant(clock: ManualClock) -> None:
+    list(ReplayChatModel.from_chunks(polar_chunks(), pacing="recorded", clock=clock).stream("x"))
     assert clock.sleeps == []
 
 

@@ -1,0 +1,116 @@
+"""The replay decision, once: for each request, replay, inject a fault, record, or miss.
+
+Replay sessions (:mod:`.session`) and ``replaystream serve`` (:mod:`replaystream.emulator`)
+both ask a :class:`ReplayEngine`; it is the only code that takes from the match index
+and applies the fault plan, so both answer the same request the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Union
+
+from ..cassette.model import Interaction, Request, Response
+from ..errors import CassetteExhaustedError, CassetteMissError
+from ..providers import detect
+from .faults import Fault, FaultPlan
+from .matching import MatchConfig, MatchIndex, closest, request_key
+
+__all__ = ["Inject", "Plan", "Record", "Replay", "ReplayEngine", "REPEAT_HINT"]
+
+#: How a replay session allows a request more often than it was recorded.
+REPEAT_HINT = "Record again with mode='all' (pytest: --replay-mode=all), or pass allow_repeats=True."
+
+
+@dataclass(frozen=True)
+class Replay:
+    """Replay recorded interaction ``interaction`` (its response shaped by faults)."""
+
+    response: Response
+    delays: Mapping[int, float] = field(default_factory=dict)  # extra seconds before event n
+    interaction: int = 0  # position in the engine's interactions (cassette, then extra ones)
+
+
+@dataclass(frozen=True)
+class Inject:
+    """Answer with an injected error (a ``status`` fault) instead of the recording."""
+
+    response: Response
+
+    @property
+    def delays(self) -> Mapping[int, float]:
+        return {}
+
+
+@dataclass(frozen=True)
+class Record:
+    """Nothing to replay and recording is allowed: send the request for real."""
+
+
+Plan = Union[Replay, Inject, Record]
+
+
+class ReplayEngine:
+    """Owns the match index, the fault plan and the repeat policy of one replay source.
+
+    ``replay``/``record`` say what the record mode allows; ``where`` names the source in
+    miss messages (``"cassette x.json (mode 'none')"``), ``existed`` whether its file was
+    there, ``repeat_hint`` how this front end lets a request repeat.
+    """
+
+    def __init__(self, interactions: Sequence[Interaction], match: MatchConfig | None = None, *,
+                 faults: Sequence[Fault | str | dict[str, object]] = (), allow_repeats: bool = False,
+                 replay: bool = True, record: bool = False, where: str = "the cassette",
+                 existed: bool = True, repeat_hint: str = REPEAT_HINT) -> None:
+        self.index = MatchIndex(interactions, match or MatchConfig())
+        self.faults = FaultPlan(faults)
+        self.allow_repeats = allow_repeats
+        self.replay, self.record = replay, record
+        self.where, self.existed, self.repeat_hint = where, existed, repeat_hint
+
+    @property
+    def interactions(self) -> list[Interaction]:
+        return self.index.interactions
+
+    def plan(self, request: Request) -> Plan:
+        """What to answer ``request`` with; raises the miss when nothing may answer it."""
+        if self.replay:
+            if self.faults.faults and self.index.was_recorded(request):
+                injected = self.faults.intercept(request, detect(request.path, request.headers)[0])
+                if injected is not None:
+                    return Inject(injected)
+            hit = self.index.take(request, repeat=self.allow_repeats)
+            if hit is not None:
+                n, interaction = hit
+                response, delays = self.faults.shape(interaction.response)
+                return Replay(response, delays, n)
+        if self.record:
+            return Record()
+        raise self.miss(request)
+
+    def miss(self, request: Request) -> CassetteMissError:
+        """The error for a request nothing answers: what was recorded, and the one fix."""
+        where = self.where
+        recorded = self.index.was_recorded(request)
+        if recorded:
+            key = request_key(request, self.index.config)
+            same = [n for n, i in enumerate(self.interactions) if request_key(i.request, self.index.config) == key]
+            which = f"interaction {same[0]}" if len(same) == 1 else "interactions " + ", ".join(map(str, same))
+            return CassetteExhaustedError(
+                f"{request.method} {request.target}: all {recorded} recorded response(s) for this request "
+                f"({which}) were already replayed in {where}.\n"
+                f"  The code under test sent it more often than when it was recorded. {self.repeat_hint}")
+        lines = [f"{request.method} {request.target}: no recorded response in {where}."]
+        near = closest(request, self.interactions, self.index.config)
+        if near is None:
+            lines.append("  The cassette has no interactions." if self.existed else "  The cassette does not exist.")
+        else:
+            n, diff = near
+            rq = self.interactions[n].request
+            lines.append(f"  Closest recorded request: interaction {n} ({rq.method} {rq.target}).")
+            lines.append("  Difference (- recorded, + this request):")
+            lines += ["    " + line for line in diff.splitlines()]
+        lines.append("  To record it: run once with mode='new_episodes' (pytest: --replay-mode=new_episodes) "
+                     "and a real key; to ignore a volatile field, use MatchConfig(ignore_fields=[...]).")
+        return CassetteMissError("\n".join(lines))
