@@ -114,10 +114,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from .emulator.server import ProviderEmulator
     from .options import SESSION_KEYS, Layer, OptionsError, resolve_options
 
-    given = {"pacing": args.pacing, "faults": args.fault, "ignore_fields": args.ignore_field,
-             "match_headers": args.match_header}
+    given = {"--pacing": ("pacing", args.pacing), "--fault": ("faults", args.fault),
+             "--ignore-field": ("ignore_fields", args.ignore_field),
+             "--match-header": ("match_headers", args.match_header)}
     try:  # checked as use_cassette and the pytest plugin check them
-        options = resolve_options(Layer("replaystream serve", {k: v for k, v in given.items() if v}, SESSION_KEYS))
+        options = resolve_options(*(Layer(flag, {key: value}, SESSION_KEYS)
+                                    for flag, (key, value) in given.items() if value is not None))
     except OptionsError as exc:
         print(f"replaystream serve: {exc}", file=sys.stderr)
         return EXIT_USAGE

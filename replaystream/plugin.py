@@ -99,10 +99,11 @@ def _resolve(item: pytest.Item, replay_config: Mapping[str, Any]) -> ReplayOptio
     return resolve_options(*ini, Layer("replay_config", replay_config), *_marker_layers(item), *cli)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     problems: dict[str, None] = {}  # ordered, and a module's marker is reported once
     valid: list[str] = []
-    for item in items:
+    bad: set[int] = set()
+    for n, item in enumerate(items):
         layers = _marker_layers(item)
         if not layers:
             continue  # unmarked tests pay nothing
@@ -111,13 +112,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         except OptionsError as exc:
             problems.update(dict.fromkeys(exc.problems))
             valid = valid or exc.valid
+            bad.add(n)
         # A marked test gets its cassette without naming the fixture.
         if "replay_cassette" not in getattr(item, "fixturenames", ()):
             item.fixturenames.append("replay_cassette")  # type: ignore[attr-defined]
-    if problems:  # every bad marker of the run in one message, before any test runs
-        raise pytest.UsageError(str(OptionsError(list(problems), valid)))
-
-
+    if problems:
+        # Every bad marker of the run in one collection error, before any test runs. Not a
+        # UsageError: under xdist that crashes the workers; a collection report reaches the
+        # controller (once, however many workers send it) and fails the run the same way.
+        message = str(OptionsError(list(problems), valid))
+        config.hook.pytest_collectreport(report=pytest.CollectReport(session.nodeid, "failed", message, []))
+        items[:] = [item for n, item in enumerate(items) if n not in bad]  # reported: not run as well
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(
         item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
@@ -143,7 +148,8 @@ def replay_options(request: pytest.FixtureRequest, replay_config: dict[str, Any]
     try:
         return _resolve(request.node, replay_config)
     except OptionsError as exc:  # replay_config is only known now; markers were checked at collection
-        pytest.fail(str(exc), pytrace=False)
+        message = str(exc)
+    pytest.fail(message, pytrace=False)  # outside the except: no "during handling" chain
 
 
 @pytest.fixture

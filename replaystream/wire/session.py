@@ -51,7 +51,7 @@ class Session:
 
     def __init__(self, path: str | Path, options: ReplayOptions | None = None, *,
                  cassette: Cassette | None = None, **kwargs: Unpack[SessionKwargs]) -> None:
-        if options is None or kwargs:  # keywords: checked like every other source of options
+        if kwargs or not isinstance(options, ReplayOptions):  # keywords: checked like any other source
             options = resolve_options(options or ReplayOptions(), Layer("Session()", kwargs, SESSION_KEYS))
         self.options = options
         mode = options.mode
