@@ -6,9 +6,9 @@ Every way of setting an option (``use_cassette(...)``, ``Session(...)``, the pyt
 report a mistake (an unknown key, a bad value) the same way: naming the key, where it came
 from and the closest valid key.
 
->>> resolve_options(Layer("ini", {"mode": "once"}), Layer("marker on test_x", {"pacing": 2}))
-... # doctest: +ELLIPSIS
-ReplayOptions(mode='once', pacing=2.0, ...)
+>>> options = resolve_options(Layer("ini", {"mode": "once"}), Layer("marker on test_x", {"pacing": 2}))
+>>> options.mode, options.pacing
+('once', 2.0)
 """
 
 from __future__ import annotations
@@ -182,10 +182,13 @@ def _flatten(layer: Layer, problems: list[str]) -> dict[str, Any]:
                 cls = _NESTED[key]
                 names = [f.name for f in fields(cls)]
                 for sub, v in value.items():
-                    if sub in names:
-                        flat[f"{key}.{sub}"] = _nested_value(cls, sub, v)
-                    else:
+                    if sub not in names:
                         problems.append(f"{layer.source}: {_unknown(f'{key}.{sub}', [f'{key}.{n}' for n in names])}")
+                        continue
+                    try:
+                        flat[f"{key}.{sub}"] = _nested_value(cls, sub, v)
+                    except ReplayStreamError as exc:
+                        problems.append(f"{layer.source}: {key}.{sub}={v!r}: {exc}")
             elif key == "allow_network":
                 flat["offline"] = False if _bool(value) else None
             elif key in SHORTHANDS:
@@ -292,10 +295,14 @@ def _paths(value: object) -> tuple[str | Path, ...]:
     return items
 
 
+def _names(value: object) -> tuple[str, ...]:
+    return tuple(str(p) for p in _paths(value))
+
+
 _VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "mode": _mode, "pacing": _pacing, "match": _nested(MatchConfig), "scrub": _nested(Scrubber),
     "faults": _faults, "offline": _optional_bool, "allow_repeats": _bool, "extra": _paths, "persist": _bool,
-    "cassettes": lambda v: tuple(str(p) for p in _paths(v)), "cassette_dir": _optional_dir, "allow_unused": _bool, "strict": _bool,
+    "cassettes": _names, "cassette_dir": _optional_dir, "allow_unused": _bool, "strict": _bool,
 }
 
 __all__ = ["MODES", "Layer", "Mode", "OptionsError", "PluginKwargs", "ReplayOptions", "SessionKwargs",

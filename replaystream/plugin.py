@@ -123,6 +123,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         message = str(OptionsError(list(problems), valid))
         config.hook.pytest_collectreport(report=pytest.CollectReport(session.nodeid, "failed", message, []))
         items[:] = [item for n, item in enumerate(items) if n not in bad]  # reported: not run as well
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(
         item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
@@ -138,7 +140,8 @@ def safe_name(name: str) -> str:
 
 @pytest.fixture
 def replay_config() -> dict[str, Any]:
-    """Override at any scope to set defaults: ``{"mode": "once", "pacing": "recorded", "match": ...}``."""
+    """Override at any scope to set defaults: ``{"mode": "once", "pacing": "recorded", "scrub": {...}}``;
+    the keys are a ``replay`` marker's (see :class:`replaystream.ReplayOptions`)."""
     return {}
 
 

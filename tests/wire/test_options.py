@@ -75,7 +75,7 @@ def test_values_are_normalised() -> None:
     ({"faults": [{"kind": "disconnect", "when": 2}]}, "when"),
     ({"ignore_fields": "metadata.user_id"}, "must be a list"),
     ({"allow_unused": "yes"}, "must be True or False"),
-    ({"scrub": {"hooks": ["not callable"]}}, "callables"),
+    ({"scrub": {"hooks": ["not callable"]}}, "scrub.hooks=['not callable']: hooks must be callables"),
     ({"match": 3}, "must be a MatchConfig or a dict of its fields"),
 ])
 def test_mistakes_name_source_key_and_fix(values: dict[str, Any], expected: str) -> None:
