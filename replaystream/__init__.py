@@ -15,6 +15,7 @@ from .errors import (
     ReplayStreamError,
     StrictMismatchError,
 )
+from .options import OptionsError, ReplayOptions
 from .wire.matching import MatchConfig
 from .wire.network import block_network
 from .wire.scrub import Scrubber
@@ -96,8 +97,10 @@ __all__ = [  # noqa: RUF022  (grouped: core, then lazily loaded)
     "Interaction",
     "MatchConfig",
     "NetworkBlockedError",
+    "OptionsError",
     "Record",
     "RecordingError",
+    "ReplayOptions",
     "ReplayStreamError",
     "Request",
     "Response",

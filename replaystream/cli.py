@@ -113,9 +113,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     from .cassette.model import Cassette
     from .emulator.server import ProviderEmulator
-    from .wire.faults import Fault
-    from .wire.pacing import parse_pacing
+    from .options import SESSION_KEYS, Layer, OptionsError, resolve_options
 
+    given = {"--pacing": ("pacing", args.pacing), "--fault": ("faults", args.fault),
+             "--ignore-field": ("ignore_fields", args.ignore_field),
+             "--match-header": ("match_headers", args.match_header),
+             "--repeat": ("allow_repeats", args.repeat or None)}
+    try:  # checked as use_cassette and the pytest plugin check them
+        options = resolve_options(*(Layer(flag, {key: value}, SESSION_KEYS)
+                                    for flag, (key, value) in given.items() if value is not None))
+    except OptionsError as exc:
+        print(f"replaystream serve: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     cassette = Cassette.load(args.cassette)
     emulator = ProviderEmulator(port=args.port)
     with contextlib.ExitStack() as stack:
@@ -125,9 +134,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         elif args.log:
             out = stack.enter_context(open(args.log, "a", encoding="utf-8", buffering=1))  # a line at a time
             log = functools.partial(print, file=out)
-        emulator.serve_cassette(cassette, pacing=parse_pacing(args.pacing),
-                                faults=[Fault.parse(f) for f in args.fault or []],
-                                allow_repeats=args.repeat, log=log)
+        emulator.serve_cassette(cassette, pacing=options.pacing, match=options.match, faults=options.faults,
+                                allow_repeats=options.allow_repeats, log=log)
         emulator.start()
         print(f"serving {args.cassette} ({len(cassette.interactions)} interaction(s)) at {emulator.base_url}  "
               "(Ctrl-C to stop)", flush=True)
@@ -175,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve a cassette over HTTP on 127.0.0.1, as the provider would")
     p.add_argument("cassette")
     p.add_argument("--port", type=int, default=0, help="port (default: any free one)")
-    p.add_argument("--pacing", default="instant", help="instant, recorded, or a speed factor")
+    p.add_argument("--pacing", help="instant (default), recorded, or a speed factor")
     p.add_argument("--fault", action="append", metavar="SPEC",
                    help="inject a deterministic fault, e.g. disconnect:after=5, status:429:retry_after=0.1, "
                         "malformed:at=3, delay:at=2:seconds=1 (repeatable)")
@@ -183,6 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="answer a request sent more often than recorded with its last recording again")
     p.add_argument("--log", metavar="FILE",
                    help="append a line per request (method, path, the interaction that answered or the miss); - for stdout")
+    p.add_argument("--ignore-field", action="append", metavar="PATH",
+                   help="leave a volatile request body field out of matching, e.g. metadata.user_id (repeatable)")
+    p.add_argument("--match-header", action="append", metavar="NAME",
+                   help="also match on this request header, e.g. anthropic-beta (repeatable)")
     p.set_defaults(func=_cmd_serve)
     return parser
 

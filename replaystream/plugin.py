@@ -8,16 +8,16 @@ an option given on the command line > the closest ``replay`` marker > the
 from __future__ import annotations
 
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from . import hooks
-from .wire.matching import MatchConfig
-from .wire.scrub import Scrubber
-from .wire.session import MODES, Session
+from .options import MODES, PLUGIN_KEYS, Layer, OptionsError, ReplayOptions, resolve_options
+from .wire.session import Session
 
 if TYPE_CHECKING:
     from .cassette.model import Interaction
@@ -26,56 +26,103 @@ SUFFIX = ".json"
 _USED_KEY = "replaystream_used"
 _DIRS_KEY = "replaystream_dirs"
 
-# (option dest, ini name, help, built-in default)
+# The options with an ini setting ``replay_<key>`` and a flag ``--replay-<key>``: (ini type, help).
+# Our own --replay-* namespace: pytest-recording already owns --record-mode and --block-network,
+# and pytest refuses two plugins adding the same option.
 _SETTINGS = {
-    "mode": ("replay_mode", "record mode: none (default, offline), once, new_episodes, all, rewrite", "none"),
-    "pacing": ("replay_pacing", "replay pacing: instant (default), recorded, or a speed factor like 2", "instant"),
-    "cassette_dir": ("replay_cassette_dir", "root folder for cassettes (default: <test dir>/cassettes)", None),
+    "mode": ("string", "record mode: none (default, offline), once, new_episodes, all, rewrite"),
+    "pacing": ("string", "replay pacing: instant (default), recorded, or a speed factor like 2"),
+    "cassette_dir": ("string", "root folder for cassettes (default: <test dir>/cassettes)"),
+    "allow_network": ("bool", "do not block non-loopback sockets and DNS while replaying"),
 }
+MARKER_HELP = ("replay(*cassettes, " + ", ".join(f"{k}=..." for k in PLUGIN_KEYS if k != "cassettes") +
+               "): record or replay this test's HTTP traffic through replaystream cassettes "
+               "(the options of replaystream.ReplayOptions)")
+
+
+def _flag(key: str) -> str:
+    return "--replay-" + key.replace("_", "-")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    # Our own --replay-* namespace: pytest-recording already owns --record-mode and
-    # --block-network, and pytest refuses two plugins adding the same option.
     group = parser.getgroup("replaystream", "record and replay LLM streams")
-    group.addoption("--replay-mode", dest="replay_mode", choices=MODES, default=None, help=_SETTINGS["mode"][1])
-    group.addoption("--replay-pacing", dest="replay_pacing", default=None, help=_SETTINGS["pacing"][1])
-    group.addoption("--replay-cassette-dir", dest="replay_cassette_dir", default=None,
-                    help=_SETTINGS["cassette_dir"][1])
-    group.addoption("--replay-allow-network", dest="replay_allow_network", action="store_true", default=None,
-                    help="do not block non-loopback sockets and DNS while replaying")
+    for key, (kind, text) in _SETTINGS.items():
+        if kind == "bool":
+            group.addoption(_flag(key), dest=f"replay_{key}", action="store_true", default=None, help=text)
+            parser.addini(f"replay_{key}", text, type="bool", default=False)
+        else:
+            group.addoption(_flag(key), dest=f"replay_{key}", default=None, help=text,
+                            choices=MODES if key == "mode" else None)
+            parser.addini(f"replay_{key}", text)
     group.addoption("--replay-report-unused", dest="replay_report_unused", action="store_true", default=False,
                     help="list cassette files that no test used")
-    for key, (ini, text, default) in _SETTINGS.items():
-        parser.addini(ini, text, default=default)
-    parser.addini("replay_allow_network", "do not block the network while replaying", type="bool", default=False)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hooks)
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "replay(*cassettes, mode=None, pacing=None, match=None, ignore_fields=(), match_headers=(), "
-        "allow_unused=False, allow_repeats=False, strict=True, faults=()): record or replay this test's HTTP traffic "
-        "through replaystream cassettes",
-    )
-    config.stash[_used_key] = set()
-    config.stash[_dirs_key] = set()
-
-
 _used_key = pytest.StashKey[set[str]]()
 _dirs_key = pytest.StashKey[set[str]]()
 _report_key = pytest.StashKey[dict[str, pytest.TestReport]]()
+_layers_key = pytest.StashKey[tuple[list[Layer], list[Layer]]]()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # A marked test gets its cassette without naming the fixture; unmarked tests pay nothing.
-    for item in items:
-        if item.get_closest_marker("replay") is not None and "replay_cassette" not in getattr(item, "fixturenames", ()):
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_HELP)
+    config.stash[_used_key] = set()
+    config.stash[_dirs_key] = set()
+    ini = [Layer(f"ini setting replay_{key}", {key: value}) for key in _SETTINGS
+           if (value := config.getini(f"replay_{key}")) not in (None, "")]
+    cli = [Layer(_flag(key), {key: value}) for key in _SETTINGS
+           if (value := config.getoption(f"replay_{key}")) is not None]
+    try:  # checked once, here: a bad value stops the run before any test
+        resolve_options(*ini, *cli)
+    except OptionsError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[_layers_key] = (ini, cli)
+
+
+def _marker_layers(item: pytest.Item) -> list[Layer]:
+    """The item's ``replay`` markers, lowest first (module, class, test): the closest wins."""
+    layers = []
+    for node, mark in reversed(list(item.iter_markers_with_node("replay"))):
+        values = dict(mark.kwargs)
+        if mark.args:
+            values["cassettes"] = mark.args
+        layers.append(Layer(f"replay marker on {node.nodeid}", values))
+    return layers
+
+
+def _resolve(item: pytest.Item, replay_config: Mapping[str, Any]) -> ReplayOptions:
+    ini, cli = item.config.stash[_layers_key]
+    return resolve_options(*ini, Layer("replay_config", replay_config), *_marker_layers(item), *cli)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    problems: dict[str, None] = {}  # ordered, and a module's marker is reported once
+    valid: list[str] = []
+    bad: set[int] = set()
+    for n, item in enumerate(items):
+        layers = _marker_layers(item)
+        if not layers:
+            continue  # unmarked tests pay nothing
+        try:
+            resolve_options(*layers)
+        except OptionsError as exc:
+            problems.update(dict.fromkeys(exc.problems))
+            valid = valid or exc.valid
+            bad.add(n)
+        # A marked test gets its cassette without naming the fixture.
+        if "replay_cassette" not in getattr(item, "fixturenames", ()):
             item.fixturenames.append("replay_cassette")  # type: ignore[attr-defined]
+    if problems:
+        # Every bad marker of the run in one collection error, before any test runs. Not a
+        # UsageError: under xdist that crashes the workers; a collection report reaches the
+        # controller (once, however many workers send it) and fails the run the same way.
+        message = str(OptionsError(list(problems), valid))
+        config.hook.pytest_collectreport(report=pytest.CollectReport(session.nodeid, "failed", message, []))
+        items[:] = [item for n, item in enumerate(items) if n not in bad]  # reported: not run as well
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -86,29 +133,6 @@ def pytest_runtest_makereport(
     return report
 
 
-def _marker_options(node: pytest.Item) -> tuple[list[str], dict[str, Any]]:
-    names: list[str] = []
-    options: dict[str, Any] = {}
-    # iter_markers yields the closest first (test, then class, then module): closest wins.
-    for mark in node.iter_markers("replay"):
-        if not names and mark.args:
-            names = [str(a) for a in mark.args]
-        for k, v in mark.kwargs.items():
-            options.setdefault(k, v)
-    return names, options
-
-
-def _resolve(config: pytest.Config, key: str, marker: dict[str, Any], fixture: dict[str, Any]) -> Any:
-    cli = config.getoption(f"replay_{key}")
-    if cli is not None:
-        return cli
-    if key in marker:
-        return marker[key]
-    if key in fixture:
-        return fixture[key]
-    return config.getini(_SETTINGS[key][0])
-
-
 def safe_name(name: str) -> str:
     """A file name for a test id; reversible (percent-escapes), so two ids never collide."""
     return re.sub(r"[^A-Za-z0-9_.\-\[\]=,]", lambda m: "%" + "%".join(f"{b:02X}" for b in m.group().encode()), name)
@@ -116,15 +140,25 @@ def safe_name(name: str) -> str:
 
 @pytest.fixture
 def replay_config() -> dict[str, Any]:
-    """Override at any scope to set defaults: ``{"mode": "once", "pacing": "recorded", "match": ...}``."""
+    """Override at any scope to set defaults: ``{"mode": "once", "pacing": "recorded", "scrub": {...}}``;
+    the keys are a ``replay`` marker's (see :class:`replaystream.ReplayOptions`)."""
     return {}
 
 
 @pytest.fixture
-def replay_cassette_dir(request: pytest.FixtureRequest, replay_config: dict[str, Any]) -> Path:
+def replay_options(request: pytest.FixtureRequest, replay_config: dict[str, Any]) -> ReplayOptions:
+    """This test's options: command line > closest ``replay`` marker > ``replay_config`` > ini > default."""
+    try:
+        return _resolve(request.node, replay_config)
+    except OptionsError as exc:  # replay_config is only known now; markers were checked at collection
+        message = str(exc)
+    pytest.fail(message, pytrace=False)  # outside the except: no "during handling" chain
+
+
+@pytest.fixture
+def replay_cassette_dir(request: pytest.FixtureRequest, replay_options: ReplayOptions) -> Path:
     """``<cassette root>/<test module>``; the root is ``<test dir>/cassettes`` unless configured."""
-    _, marker = _marker_options(request.node)
-    root = _resolve(request.config, "cassette_dir", marker, replay_config)
+    root = replay_options.cassette_dir
     module = Path(str(request.node.path))
     base = Path(root) if root else module.parent / "cassettes"
     if not base.is_absolute():
@@ -142,27 +176,17 @@ def replay_cassette_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def replay_cassette(request: pytest.FixtureRequest, replay_config: dict[str, Any], replay_cassette_dir: Path,
+def replay_cassette(request: pytest.FixtureRequest, replay_options: ReplayOptions, replay_cassette_dir: Path,
                     replay_cassette_name: str) -> Iterator[Session]:
     """The test's active cassette: its HTTP traffic (httpx and httpx2) is recorded or replayed."""
     config = request.config
-    names, marker = _marker_options(request.node)
-    paths = [_cassette_path(replay_cassette_dir, n) for n in names] or [replay_cassette_dir / replay_cassette_name]
-    mode = _resolve(config, "mode", marker, replay_config)
-    pacing = _resolve(config, "pacing", marker, replay_config)
-    allow_network = config.getoption("replay_allow_network") or marker.get("allow_network") or \
-        replay_config.get("allow_network") or config.getini("replay_allow_network")
-    match = marker.get("match") or replay_config.get("match")
-    if match is None:
-        match = MatchConfig(ignore_fields=tuple(marker.get("ignore_fields", replay_config.get("ignore_fields", ()))),
-                            headers=tuple(marker.get("match_headers", replay_config.get("match_headers", ()))))
-    elif isinstance(match, dict):
-        match = MatchConfig(**match)
-    scrubber = Scrubber(hooks=[_hook_scrubber(config)], **replay_config.get("scrub", {}))
-    session = Session(paths[0], mode=mode, match=match, pacing=pacing, scrub=scrubber,
-                      allow_repeats=bool(marker.get("allow_repeats", replay_config.get("allow_repeats", False))),
-                      offline=False if allow_network else None, extra=paths[1:],
-                      faults=marker.get("faults", replay_config.get("faults", ())))
+    options = replay_options
+    paths = [_cassette_path(replay_cassette_dir, n) for n in options.cassettes] or \
+        [replay_cassette_dir / replay_cassette_name]
+    paths += [_cassette_path(replay_cassette_dir, str(p)) for p in options.extra]
+    # The user's scrub hooks run first, then the conftest hook pytest_replaystream_before_record.
+    scrub = replace(options.scrub, hooks=(*options.scrub.hooks, _hook_scrubber(config)))
+    session = Session(paths[0], replace(options, scrub=scrub, extra=tuple(paths[1:])))
     config.stash[_used_key].update(str(p.resolve()) for p in paths)
     config.stash[_dirs_key].add(str(replay_cassette_dir.resolve()))
     token = session.start()
@@ -173,10 +197,8 @@ def replay_cassette(request: pytest.FixtureRequest, replay_config: dict[str, Any
         reports = request.node.stash.get(_report_key, {})
         failed = any(r.failed for r in reports.values())
         session.finish(token, failed=failed)  # a failed test keeps the previous cassette
-    strict = marker.get("strict", replay_config.get("strict", True))
-    allow_unused = marker.get("allow_unused", replay_config.get("allow_unused", False))
     unused = session.unused() if session.mode == "none" else []
-    if unused and strict and not allow_unused and not failed:
+    if unused and options.strict and not options.allow_unused and not failed:
         pytest.fail(
             f"{len(unused)} recorded interaction(s) in {session.path} were never replayed: "
             f"{', '.join(_describe(session, n) for n in unused[:5])}{' ...' if len(unused) > 5 else ''}.\n"

@@ -12,26 +12,23 @@ import contextvars
 import functools
 import inspect
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar, Unpack
 
 from . import transport
 from ..cassette.model import FORMAT_META, Cassette, Interaction, Request, Response
-from ..errors import CassetteMissError, RecordingError, ReplayStreamError
+from ..errors import CassetteMissError, RecordingError
+from ..options import MODES as MODES, Mode as Mode  # re-exported: their home before options.py
+from ..options import SESSION_KEYS, Layer, ReplayOptions, SessionKwargs, resolve_options
 from .engine import Inject, Plan, Replay, ReplayEngine
-from .faults import Fault
-from .matching import MatchConfig, MatchIndex
+from .matching import MatchIndex
 from .network import block_network
-from .pacing import REAL_CLOCK, Clock, Pacing, parse_pacing
+from .pacing import REAL_CLOCK, Clock
 from .player import Player
 from ..providers import detect
 from .recorder import StreamRecorder
-from .scrub import Scrubber
-
-Mode = Literal["none", "once", "new_episodes", "all", "rewrite"]
-MODES: tuple[str, ...] = ("none", "once", "new_episodes", "all", "rewrite")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,23 +50,23 @@ def active_session() -> Session | None:
 class Session:
     """One open cassette: decides replay vs record per request, and saves at the end."""
 
-    def __init__(self, path: str | Path, mode: Mode = "none", *, match: MatchConfig | None = None,
-                 pacing: Pacing | str = "instant", scrub: Scrubber | None = None,
-                 allow_repeats: bool = False, offline: bool | None = None,
-                 extra: Sequence[str | Path] = (), faults: Sequence[Fault | str] = (),
-                 cassette: Cassette | None = None, clock: Clock = REAL_CLOCK) -> None:
-        if mode not in MODES:
-            raise ReplayStreamError(f"unknown record mode {mode!r}: use one of {', '.join(MODES)}")
+    def __init__(self, path: str | Path, options: ReplayOptions | None = None, *,
+                 cassette: Cassette | None = None, clock: Clock = REAL_CLOCK,
+                 **kwargs: Unpack[SessionKwargs]) -> None:
+        if kwargs or not isinstance(options, ReplayOptions):  # keywords: checked like any other source
+            options = resolve_options(options or ReplayOptions(), Layer("Session()", kwargs, SESSION_KEYS))
+        self.options = options
+        mode = options.mode
         self.path = Path(path)
         self.mode = mode
-        self.match = match or MatchConfig()
-        self.pacing = parse_pacing(pacing)
-        self.scrubber = scrub or Scrubber()
-        self.allow_repeats = allow_repeats
+        self.match = options.match
+        self.pacing = options.pacing
+        self.scrubber = options.scrub
+        self.allow_repeats = options.allow_repeats
         self.clock = clock  # everything this session times or waits for reads it
         self.players: list[Player] = []  # one per replayed response, in order (position: progress)
         # Offline by default when nothing may be recorded: other HTTP stacks are blocked too.
-        self.offline = (mode == "none") if offline is None else offline
+        self.offline = options.blocks_network
         self._exits = contextlib.ExitStack()
         # ``cassette`` replays one already in memory (the message-level fakes use it).
         self.existed = cassette is not None or self.path.exists()
@@ -82,9 +79,9 @@ class Session:
         self.can_replay = mode in ("none", "once", "new_episodes")
         self.can_record = mode in ("new_episodes", "all", "rewrite") or (mode == "once" and not self.existed)
         # Extra cassettes are read-only sources: replayed from, never written.
-        self.extra = [Cassette.load(p) for p in extra]
+        self.extra = [Cassette.load(p) for p in options.extra]
         replayable = self.cassette.interactions + [i for c in self.extra for i in c.interactions]
-        self.engine = ReplayEngine(replayable, self.match, faults=faults, allow_repeats=allow_repeats,
+        self.engine = ReplayEngine(replayable, self.match, faults=options.faults, allow_repeats=self.allow_repeats,
                                    replay=self.can_replay, record=self.can_record,
                                    where=f"cassette {self.path} (mode {self.mode!r})", existed=self.existed)
         self.new: list[Interaction] = []
@@ -133,8 +130,9 @@ class Session:
             _stack.append(self)
         return _current.set(self)
 
-    def finish(self, token: contextvars.Token[Session | None] | None, failed: bool) -> None:
-        """Close the session; write the cassette unless the block failed (then keep the old file)."""
+    def finish(self, token: contextvars.Token[Session | None] | None, failed: bool = False) -> None:
+        """Close the session; write the cassette unless the block failed (then keep the old file)
+        or the options say ``persist=False``."""
         try:
             for recorder in list(self._recorders):
                 recorder.close()  # a stream nobody closed: keep what arrived, marked client_closed
@@ -150,7 +148,7 @@ class Session:
                     _current.set(None)
             transport.uninstall()
             self._exits.close()
-        if self.new and not failed:
+        if self.new and not failed and self.options.persist:
             self.cassette.interactions = self.cassette.interactions + self.new
             self.cassette.meta.setdefault("format", FORMAT_META)
             try:
@@ -172,13 +170,15 @@ class Session:
 class CassetteContext:
     """What :func:`use_cassette` returns: a context manager (sync and async) and a decorator."""
 
-    def __init__(self, path: str | Path, **options: Any) -> None:
+    def __init__(self, path: str | Path, options: ReplayOptions | None = None,
+                 **kwargs: Unpack[SessionKwargs]) -> None:
         self.path = Path(path)
-        self.options = options
+        # Checked now, so a bad option fails where it is written, not where the block is entered.
+        self.options = resolve_options(options or ReplayOptions(), Layer("use_cassette()", kwargs, SESSION_KEYS))
         self._open: list[tuple[Session, contextvars.Token[Session | None]]] = []
 
     def __enter__(self) -> Session:
-        session = Session(self.path, **self.options)
+        session = Session(self.path, self.options)
         self._open.append((session, session.start()))
         return session
 
@@ -209,20 +209,14 @@ class CassetteContext:
         return wrapper  # type: ignore[return-value]
 
 
-def use_cassette(path: str | Path, *, mode: Mode = "none", match: MatchConfig | None = None,
-                 pacing: Pacing | str = "instant", scrub: Scrubber | None = None,
-                 allow_repeats: bool = False, offline: bool | None = None,
-                 extra: Sequence[str | Path] = (), faults: Sequence[Fault | str] = ()) -> CassetteContext:
+def use_cassette(path: str | Path, options: ReplayOptions | None = None,
+                 **kwargs: Unpack[SessionKwargs]) -> CassetteContext:
     """Record or replay every httpx / httpx2 request made inside the block.
 
-    ``mode``: ``none`` (default; offline, a miss is an error), ``once`` (record if the
-    file does not exist, else replay), ``new_episodes`` (replay hits, record misses),
-    ``all`` (record everything, replay nothing), ``rewrite`` (start afresh, record).
-    ``pacing``: ``instant``, ``recorded`` or a speed factor. Usable as ``with``,
-    ``async with`` and as a decorator of sync and ``async def`` functions. ``offline``
-    (default: on in ``none`` mode) blocks non-loopback sockets and DNS in the block.
-    ``extra`` names more cassettes to replay from (read-only). ``faults`` injects
-    deterministic failures on replay (see :mod:`replaystream.faults`).
+    The keywords are the fields of :class:`~replaystream.ReplayOptions` (``mode``, ``pacing``,
+    ``match``, ``scrub``, ``faults``, ``offline``, ...; an unknown one raises
+    :class:`~replaystream.options.OptionsError` naming the closest); given with ``options``,
+    they override it. Usable as ``with``, ``async with`` and as a decorator of sync and
+    ``async def`` functions.
     """
-    return CassetteContext(path, mode=mode, match=match, pacing=pacing, scrub=scrub,
-                           allow_repeats=allow_repeats, offline=offline, extra=extra, faults=faults)
+    return CassetteContext(path, options, **kwargs)

@@ -141,3 +141,64 @@ def test_plugin_loads_without_xdist(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("-p", "no:xdist", "-p", "no:cacheprovider")
     assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
     result.assert_outcomes(passed=1)
+
+
+def test_explicit_allow_network_false_beats_ini_true(pytester: pytest.Pytester) -> None:
+    # Before: an `or` chain, so a False anywhere fell through to the ini's true.
+    ini = "replay_allow_network = true"
+    assert "OFFLINE=False" in run(pytester, ini=ini)
+    assert "OFFLINE=True" in run(pytester, mark="@pytest.mark.replay(allow_network=False)", ini=ini)
+    assert "OFFLINE=True" in run(pytester, fixture='{"allow_network": False}', ini=ini)
+
+
+TABLE = """
+import pytest
+
+pytestmark = pytest.mark.replay(mode="all", allow_unused=True)
+
+@pytest.fixture
+def replay_config():
+    return {"mode": "new_episodes", "pacing": 3, "allow_repeats": True, "strict": False}
+
+def show(name, session):
+    o = session.options
+    print(f"ROW {name} mode={o.mode} pacing={o.pacing} offline={o.offline} repeats={o.allow_repeats} "
+          f"unused={o.allow_unused} strict={o.strict} ignore={','.join(o.match.ignore_fields)}")
+
+def test_module(replay_cassette):
+    show("module", replay_cassette)
+
+@pytest.mark.replay(pacing="recorded", ignore_fields=["a"])
+class TestC:
+    def test_class(self, replay_cassette):
+        show("class", replay_cassette)
+
+    @pytest.mark.replay(mode="rewrite", allow_network=False, allow_unused=False, ignore_fields=["b"])
+    def test_test(self, replay_cassette):
+        show("test", replay_cassette)
+"""
+
+
+def rows(pytester: pytest.Pytester, *args: str) -> dict[str, str]:
+    result = pytester.runpytest_inprocess("-s", "-p", "no:cacheprovider", *args)
+    result.assert_outcomes(passed=3)
+    found = [line.partition("ROW ")[2].split(" ", 1) for line in result.stdout.lines if "ROW " in line]
+    return {name: row for name, row in found}
+
+
+def test_precedence_table_end_to_end(pytester: pytest.Pytester) -> None:
+    """command line > test marker > class marker > module marker > replay_config > ini > default."""
+    pytester.makepyfile(test_table=TABLE)
+    pytester.makeini("[pytest]\nreplay_mode = once\nreplay_pacing = 2\nreplay_allow_network = true\n")
+    assert rows(pytester) == {
+        # mode: module marker over replay_config over ini; pacing: replay_config over ini;
+        # offline: ini; allow_repeats and strict: replay_config; allow_unused: module marker
+        "module": "mode=all pacing=3.0 offline=False repeats=True unused=True strict=False ignore=",
+        # the class marker's pacing and ignore_fields over the module's and replay_config's
+        "class": "mode=all pacing=recorded offline=False repeats=True unused=True strict=False ignore=a",
+        # the test's own marker over its class's and module's, explicit False included
+        "test": "mode=rewrite pacing=recorded offline=None repeats=True unused=False strict=False ignore=b",
+    }
+    cli = rows(pytester, "--replay-mode=none", "--replay-pacing=instant")
+    assert all(row.startswith("mode=none pacing=instant ") for row in cli.values())
+    assert cli["test"].endswith("offline=None repeats=True unused=False strict=False ignore=b")

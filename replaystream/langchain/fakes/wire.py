@@ -23,6 +23,7 @@ from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage, S
 from ... import providers
 from ...cassette.model import Cassette, Interaction
 from ...errors import CassetteError, CassetteMissError
+from ...options import ReplayOptions
 from ...wire.matching import MatchConfig
 from ...wire.session import Session
 from ._chunks import RecordedResponse, request_view
@@ -114,8 +115,8 @@ def chat_response(inter: Interaction) -> RecordedResponse:
     model = _model_for(inter)
     messages, faithful = _messages_for(inter)
     cassette = Cassette([inter])
-    session = Session(Path("<in memory>"), mode="none", match=_any_request_to(inter), cassette=cassette,
-                      offline=False)
+    session = Session(Path("<in memory>"), ReplayOptions(match=_any_request_to(inter), offline=False, persist=False),
+                      cassette=cassette)
     chunks: list[AIMessageChunk] = []
     times: list[float] = []
     token = session.start()
@@ -133,7 +134,7 @@ def chat_response(inter: Interaction) -> RecordedResponse:
                                          chunk_position="last"))
             times.append(inter.response.body_ms)
     finally:
-        session.finish(token, failed=True)  # nothing to write: it only replays
+        session.finish(token)  # persist=False: it only replays, nothing is written
     payload = [{**_chunk_json(c), "ms": ms} for c, ms in zip(chunks, times)]
     return RecordedResponse.build(payload, request=request_view(messages) if faithful else None)
 
