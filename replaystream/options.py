@@ -19,7 +19,7 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, TypedDict, get_args
 
-from .errors import ReplayStreamError
+from .errors import ReplayStreamError, UsageError
 from .wire.faults import Fault
 from .wire.matching import MatchConfig
 from .wire.player import Pacing, parse_pacing
@@ -152,7 +152,7 @@ def resolve_options(*layers: Layer | ReplayOptions) -> ReplayOptions:
         if isinstance(layer, ReplayOptions):
             layer = Layer("options", {f.name: getattr(layer, f.name) for f in fields(layer)})
         elif not isinstance(layer, Layer):  # e.g. Session(path, "once"): the mode is a keyword now
-            raise TypeError(f"options must be a ReplayOptions (keywords: mode=..., pacing=...), got {layer!r}")
+            raise UsageError(f"options must be a ReplayOptions (keywords: mode=..., pacing=...), got {layer!r}")
         if set(layer.values) - set(layer.allowed):
             valid.update(layer.allowed)
         flat = _flatten(layer, problems)

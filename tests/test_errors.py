@@ -33,7 +33,6 @@ BUILTINS = {"Exception", "ValueError", "TypeError", "KeyError", "RuntimeError", 
 ALLOWED_BUILTIN_RAISES = {
     ("langchain/fakes/wire.py", "_vector"): "embedding_vectors turns it into a CassetteError",
     # Not converted yet: both modules are being reworked (issue 10), their errors with them.
-    ("emulator/scripts.py", "_pacing_factor"): "ValueError: pacing is not 'instant', 'recorded' or a factor",
     ("emulator/server.py", "port"): "RuntimeError: the emulator is not running",
 }
 

@@ -27,7 +27,8 @@ def test_serve_options_reach_the_emulator(cassette: str, monkeypatch: pytest.Mon
     assert main(["serve", cassette, "--pacing", "2", "--fault", "disconnect:after=1",
                  "--ignore-field", "metadata.user_id", "--match-header", "anthropic-beta"]) == EXIT_OK
     assert served == {"pacing": 2.0, "faults": (Fault("disconnect", at=1),),
-                      "match": MatchConfig(ignore_fields=("metadata.user_id",), headers=("anthropic-beta",))}
+                      "match": MatchConfig(ignore_fields=("metadata.user_id",), headers=("anthropic-beta",)),
+                      "allow_repeats": False, "log": None}
 
 
 def test_bad_serve_options_are_a_usage_error_naming_each_flag(cassette: str,

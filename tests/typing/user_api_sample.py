@@ -30,6 +30,7 @@ REPLAY_FAILURES: tuple[type[replaystream.ReplayStreamError], ...] = (
     replaystream.NetworkBlockedError,
     replaystream.RecordingError,
     replaystream.StrictMismatchError,
+    replaystream.OptionsError,
     replaystream.ReplayExhaustedError,
     replaystream.EmbeddingMissError,
     replaystream.ToolReplayMissError,
@@ -74,8 +75,8 @@ def replay_session(path: Path) -> list[int]:
     faults: list[str] = ["disconnect:after=0"]
     kind: FaultKind = "disconnect"
     assert faults[0].startswith(kind)
-    context: replaystream.CassetteContext = replaystream.use_cassette(path, mode="none", match=match, scrub=scrub,
-                                                                      faults=faults)
+    options = replaystream.ReplayOptions(mode="none", match=match, scrub=scrub)
+    context: replaystream.CassetteContext = replaystream.use_cassette(path, options, faults=faults)
     with context as session:
         active: replaystream.Session = session
     return active.unused()

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from replaystream import MatchConfig, ReplayOptions, ReplayStreamError, Scrubber, Session, use_cassette
+from replaystream.errors import UsageError
 from replaystream.cassette import Cassette, Interaction, Request, Response
 from replaystream.options import PLUGIN_KEYS, SESSION_KEYS, SHORTHANDS, Layer, OptionsError, resolve_options
 from replaystream.wire.faults import Fault
@@ -104,7 +105,7 @@ def test_use_cassette_rejects_a_misspelt_keyword_at_the_call(tmp_path: Path) -> 
         use_cassette(tmp_path / "c.json", cassette_dir="x")  # type: ignore[call-arg]
     with pytest.raises(OptionsError, match=r"Session\(\): unknown option 'ignore_feilds'.*'ignore_fields'"):
         Session(tmp_path / "c.json", ignore_feilds=["x"])  # type: ignore[call-arg]
-    with pytest.raises(TypeError, match="mode=..."):
+    with pytest.raises(UsageError, match="mode=..."):
         Session(tmp_path / "c.json", "once")  # type: ignore[arg-type]
 
 
