@@ -32,29 +32,10 @@ from ..wire.faults import Fault
 from ..wire.http import header_dict, parse_body
 from ..wire.matching import MatchConfig
 from ..wire.pacing import REAL_CLOCK, Clock, schedule
-from .scripts import (
-    Pacing,
-    ScriptedResponse,
-    ToolCall,
-    anthropic_error,
-    anthropic_message,
-    anthropic_messages_stream,
-    anthropic_stream_error,
-    openai_chat_completion,
-    openai_chat_stream,
-    openai_embeddings,
-    openai_error,
-    cut_writes,
-    openai_responses_stream,
-    plan_writes,
-)
+from .scripts import Pacing, ScriptedResponse, cut_writes, plan_writes
 from .serving import CassetteServing
 
-__all__ = [
-    "Pacing", "ProviderEmulator", "ReceivedRequest", "ScriptedResponse", "plan_writes", "ToolCall", "anthropic_error",
-    "anthropic_message", "anthropic_messages_stream", "anthropic_stream_error", "openai_chat_completion",
-    "openai_chat_stream", "openai_embeddings", "openai_error", "openai_responses_stream",
-]
+__all__ = ["ProviderEmulator", "ReceivedRequest"]
 
 
 @dataclass
