@@ -1,22 +1,40 @@
-"""Blocking the network while replaying: socket connects and DNS look-ups to anything
-but loopback raise :class:`NetworkBlockedError` before they happen.
+"""Blocking the network while replaying: connections, datagrams and name look-ups to
+anything but loopback raise :class:`NetworkBlockedError` before they happen.
+
+The guard is an audit hook (PEP 578), not a patch of the ``socket`` module: CPython raises
+the ``socket.*`` audit events in C, so calls through ``_socket`` directly, ``sendto`` /
+``sendmsg`` (UDP, TCP fast open) and every resolver function are covered, whoever imported
+them first. An audit hook cannot be removed, so one is installed per process and switched
+on and off by a counter; while it is off it returns at once.
 
 DNS is blocked too (pytest-recording #131): a look-up of an outside name is itself
 traffic, and would leak the host a test tried to reach.
+
+What it cannot cover: a connection opened before the block (a keep-alive socket of a
+client built earlier sends without a new ``connect``), and event loops that do their I/O
+outside Python's socket calls (uvloop: libuv connects in C). :func:`block_network`
+refuses to start under such a loop policy rather than promise what it cannot keep.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ipaddress
 import socket
+import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 from ..errors import NetworkBlockedError
-from .patching import Patch, Patcher
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+_INET = (socket.AF_INET, socket.AF_INET6)
+
+_lock = threading.Lock()
+_active = 0  # open block_network() blocks, in any thread
+_installed = False
 
 
 def is_loopback(host: object) -> bool:
@@ -43,44 +61,78 @@ def _blocked(what: str, target: object) -> NetworkBlockedError:
 def _address_host(address: object) -> object:
     if isinstance(address, tuple) and address:
         return address[0]
-    return address  # AF_UNIX paths are local
+    return address
 
 
-def _socket_patches() -> list[Patch]:
-    orig_connect = socket.socket.connect
-    orig_connect_ex = socket.socket.connect_ex
-    orig_getaddrinfo = socket.getaddrinfo
-
-    def check(sock: socket.socket, address: Any) -> None:
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and not is_loopback(_address_host(address)):
-            raise _blocked("a connection to", address)
-
-    def connect(self: socket.socket, address: Any) -> None:
-        check(self, address)
-        return orig_connect(self, address)
-
-    def connect_ex(self: socket.socket, address: Any) -> int:
-        check(self, address)
-        return orig_connect_ex(self, address)
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if host is not None and not is_loopback(host):
-            raise _blocked("a DNS look-up of", host)
-        return orig_getaddrinfo(host, *args, **kwargs)
-
-    return [(socket.socket, "connect", connect), (socket.socket, "connect_ex", connect_ex),
-            (socket, "getaddrinfo", getaddrinfo)]
+def _check_socket(what: str, sock: Any, address: object) -> None:
+    # AF_UNIX (a path) and other families are local; an unconnected sendmsg has no address.
+    if address is None or getattr(sock, "family", None) not in _INET:
+        return
+    if not is_loopback(_address_host(address)):
+        raise _blocked(what, address)
 
 
-_patcher = Patcher(_socket_patches)
+def _check_name(what: str, host: object) -> None:
+    if host is not None and not is_loopback(host):
+        raise _blocked(what, host)
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if not _active or not event.startswith("socket."):
+        return  # the common case: every audit event of the process passes here
+    if event == "socket.connect":
+        _check_socket("a connection to", args[0], args[1])
+    elif event == "socket.sendto":
+        _check_socket("a datagram (sendto) to", args[0], args[1])
+    elif event == "socket.sendmsg":
+        _check_socket("a message (sendmsg) to", args[0], args[1])
+    elif event == "socket.getaddrinfo":
+        _check_name("a DNS look-up of", args[0])
+    elif event == "socket.gethostbyname":
+        _check_name("a DNS look-up of", args[0])
+    elif event == "socket.gethostbyaddr":
+        _check_name("a reverse DNS look-up of", args[0])
+    elif event == "socket.getnameinfo":
+        _check_name("a reverse DNS look-up of", _address_host(args[0]))
+
+
+def install_guard() -> None:
+    """Install the audit hook (once per process; it stays, switched off, when unused)."""
+    global _installed
+    with _lock:
+        if not _installed:
+            sys.addaudithook(_audit)
+            _installed = True
+
+
+def _refuse_foreign_loops() -> None:
+    policy = type(asyncio.get_event_loop_policy())
+    if policy.__module__.split(".", 1)[0] == "uvloop":
+        raise NetworkBlockedError(
+            "replaystream cannot block the network under uvloop: libuv opens connections without "
+            "Python's socket calls, so nothing would be caught.\n"
+            "  Run the replaying tests on asyncio's own event loop (do not install uvloop's policy in them).")
 
 
 @contextlib.contextmanager
 def block_network() -> Iterator[None]:
-    """Within the block, only loopback connections and look-ups are allowed.
+    """Within the block (in every thread), only loopback and local sockets are allowed.
 
     >>> with block_network():  # doctest: +SKIP
     ...     socket.create_connection(("example.com", 443))  # raises NetworkBlockedError
     """
-    with _patcher:
+    global _active
+    _refuse_foreign_loops()
+    install_guard()
+    with _lock:
+        _active += 1
+    try:
         yield
+    finally:
+        with _lock:
+            _active -= 1
+
+
+def is_blocking() -> bool:
+    """Whether a :func:`block_network` block is open now."""
+    return _active > 0
