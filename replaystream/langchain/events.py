@@ -43,6 +43,7 @@ _DATETIME = "<datetime>"
 _SCALARS = (str, int, float, bool, type(None))
 _MISSING = object()
 _PLAIN_DATA_KEYS = frozenset({"input", "output", "chunk"})  # str values there pass as they are
+_ABSENT = "<filtered>"  # the name given to parents that are not in the stream
 
 
 def run_type(kind: str, name: str = "") -> str:
@@ -81,7 +82,14 @@ class _Labels:
         return label
 
     def parent(self, raw: str) -> str:
-        return self.other(raw, "?unknown")
+        """A parent that never shows up as a run: filtered out (``include_names=...``), or never
+        reported. Its name is unknown, so it is ``<filtered>#N`` by first appearance."""
+        label = self.labels.get(raw)
+        if label is None:
+            k = self._per_name.get(_ABSENT, 0)
+            self._per_name[_ABSENT] = k + 1
+            label = self.labels[raw] = f"{_ABSENT}#{k}"
+        return label
 
     def scrub(self, text: str, prefix: str = "id") -> str:
         """Replace every UUID inside ``text`` (``lc_run--<uuid>``, ``run-<uuid>``) by its label."""
@@ -257,8 +265,8 @@ def normalize_events(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]
     """Stable, plain-data copies of ``astream_events`` events (v2 or v3); inputs are untouched.
 
     - ``run_id`` becomes ``<name>#<n>`` (n counts runs of that name, by first appearance);
-      ``parent_ids`` use the same labels, and an id that is never a ``run_id`` becomes
-      ``?unknown:<n>`` so a missing parent stays visible.
+      ``parent_ids`` use the same labels, and an id that is never a ``run_id`` (a parent
+      whose events were filtered out) becomes ``<filtered>#<n>``, so the tree stays visible.
     - UUIDs inside id fields (``lc_run--<uuid>``, ``run-<uuid>``) become the label of the
       run they name, else ``id:<n>``; ``Document`` ids become ``doc:<n>``.
     - Timestamps in metadata become ``"<timestamp>"``, datetimes ``"<datetime>"``.
