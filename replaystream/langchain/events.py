@@ -67,28 +67,23 @@ class _Labels:
         self._scrubbed: dict[str, str] = {}
 
     def add_run(self, run_id: str, name: str) -> None:
-        if run_id in self.labels:
-            return
-        k = self._per_name.get(name, 0)
-        self._per_name[name] = k + 1
-        self.labels[run_id] = f"{name}#{k}"
+        self._label(run_id, name, self._per_name, "#")
 
     def other(self, raw: str, prefix: str) -> str:
-        label = self.labels.get(raw)
-        if label is None:
-            k = self._counters.get(prefix, 0)
-            self._counters[prefix] = k + 1
-            label = self.labels[raw] = f"{prefix}:{k}"
-        return label
+        return self._label(raw, prefix, self._counters, ":")
 
     def parent(self, raw: str) -> str:
         """A parent that never shows up as a run: filtered out (``include_names=...``), or never
         reported. Its name is unknown, so it is ``<filtered>#N`` by first appearance."""
+        return self._label(raw, _ABSENT, self._per_name, "#")
+
+    def _label(self, raw: str, name: str, counters: dict[str, int], sep: str) -> str:
+        """``raw``'s label, or a new one: ``name``, ``sep`` and the count of ``name`` so far."""
         label = self.labels.get(raw)
         if label is None:
-            k = self._per_name.get(_ABSENT, 0)
-            self._per_name[_ABSENT] = k + 1
-            label = self.labels[raw] = f"{_ABSENT}#{k}"
+            k = counters.get(name, 0)
+            counters[name] = k + 1
+            label = self.labels[raw] = f"{name}{sep}{k}"
         return label
 
     def scrub(self, text: str, prefix: str = "id") -> str:
