@@ -1,12 +1,16 @@
 """The ``replaystream`` command line.
 
 Exit codes scripts can rely on: 0 success; 1 a finding or failure (a secret, a damaged
-cassette, drift); 2 a usage error (bad arguments, a file that does not exist).
+cassette, drift, a file that cannot be written); 2 a usage error (bad arguments, a path
+that does not exist, a folder or a vcrpy cassette where a replaystream cassette is needed).
+Every error is one message on stderr, never a traceback. Output cut short by a closed pipe
+(``| head``) ends quietly with 141, as for a tool the pipe's SIGPIPE stops.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +18,30 @@ from pathlib import Path
 from .errors import ReplayStreamError
 
 EXIT_OK, EXIT_FINDING, EXIT_USAGE = 0, 1, 2
+EXIT_PIPE, EXIT_INTERRUPTED = 141, 130  # 128 + SIGPIPE / SIGINT, as the shell reports them
+
+
+class CommandUsageError(ReplayStreamError):
+    """A path or argument the command cannot use (exit 2); the message says which and why."""
+
+
+def need_path(path: Path, *, folder: bool = False, cassette: bool = True, several: bool = False) -> Path:
+    """``path`` if the command can use it: it exists, is a file (or ``folder`` allows a
+    folder) and, with ``cassette``, is not a vcrpy cassette (those are imported first).
+    ``several``: the command takes several files (the message suggests a glob)."""
+    from .review.checks import looks_like_vcrpy
+
+    if not path.exists():
+        raise CommandUsageError(f"{path}: no such file or folder")
+    if path.is_dir() and not folder:
+        glob = path / ("*.json" if cassette else "*.yaml")
+        which = f"name the files, e.g. {glob}" if several else "name one file in it"
+        raise CommandUsageError(f"{path}: is a folder, not a {'cassette' if cassette else 'source'} file ({which})")
+    if cassette and path.is_file() and looks_like_vcrpy(path):
+        dest = path.with_suffix(".json") if path.suffix.lower() != ".json" else "DEST.json"
+        raise CommandUsageError(f"{path}: this looks like a vcrpy cassette: run "
+                                f"`replaystream import {path} {dest}` to convert it first")
+    return path
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -26,21 +54,25 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     from .cassette.model import Cassette
     from .review.inspection import describe, plot
 
-    cassette = Cassette.load(args.cassette)
-    print(describe(cassette))
+    if args.limit < 0:
+        raise CommandUsageError(f"--limit {args.limit}: give a number of events, 0 for all")
+    cassette = Cassette.load(need_path(Path(args.cassette)))
+    print(describe(cassette, args.limit))
     if args.plot:
         print(f"\ntimeline written to {plot(cassette, Path(args.plot))}")
     return EXIT_OK
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .review.checks import cassette_files, check_file
+    from .review.checks import cassette_files, check_file, looks_like_vcrpy
     from .wire.scrub import env_secret_values
 
-    files = cassette_files([Path(p) for p in args.paths])
+    paths = [need_path(Path(p), folder=True) for p in args.paths]
+    files = cassette_files(paths)
     if not files:
-        print("replaystream check: no cassettes found in " + ", ".join(args.paths), file=sys.stderr)
-        return EXIT_USAGE
+        vcr = [f for p in paths for f in p.rglob("*.y*ml") if looks_like_vcrpy(f)]
+        hint = f"; {len(vcr)} vcrpy cassette(s) there: convert them with `replaystream import SRC... DEST`" if vcr else ""
+        raise CommandUsageError("no cassettes found in " + ", ".join(args.paths) + hint)
     if args.drift:
         return _drift(files, args)
     values = tuple(env_secret_values())
@@ -56,7 +88,7 @@ def _drift(files: list[Path], args: argparse.Namespace) -> int:
     from .cassette.model import Cassette
     from .emulator.drift import DriftUnavailable, check_cassette
 
-    drifted = 0
+    drifted = failed = 0
     for path in files:
         try:
             results = check_cassette(Cassette.load(path), base_url=args.drift_base_url, live=args.live)
@@ -64,22 +96,27 @@ def _drift(files: list[Path], args: argparse.Namespace) -> int:
             print(f"replaystream check --drift: cannot run: {exc}", file=sys.stderr)
             return EXIT_USAGE
         for r in results:
-            if r.differences:
+            where = f"{path}: interaction {r.index} ({r.target})"
+            if r.error:
+                failed += 1
+                print(f"{where}: error: {r.error}")
+            elif r.differences:
                 drifted += 1
-                print(f"{path}: interaction {r.index} ({r.target}): shape drift")
+                print(f"{where}: shape drift")
                 for line in r.differences:
                     print(f"    {line}")
             else:
-                print(f"{path}: interaction {r.index} ({r.target}): same shape")
-    print(f"{drifted} interaction(s) drifted", file=sys.stderr if drifted else sys.stdout)
-    return EXIT_FINDING if drifted else EXIT_OK
+                print(f"{where}: same shape")
+    status = f"{drifted} interaction(s) drifted" + (f", {failed} answered with an HTTP error" if failed else "")
+    print(status, file=sys.stderr if drifted or failed else sys.stdout)
+    return EXIT_FINDING if drifted or failed else EXIT_OK
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from .importers import convert
 
     dest = Path(args.dest)
-    sources = [Path(s) for s in args.src]
+    sources = [need_path(Path(s), cassette=False, several=True) for s in args.src]
     if len(sources) > 1 or dest.is_dir():
         outs = [convert(src, dest / (src.stem + ".json")) for src in sources]
     else:
@@ -96,13 +133,14 @@ def _cmd_upgrade(args: argparse.Namespace) -> int:
     from .cassette.model import Cassette
     from .cassette.upgrade import CURRENT, document_version
 
-    for name in args.paths:
-        path = Path(name)
-        version = document_version(json.loads(path.read_text("utf-8")), path)
+    paths = [need_path(Path(name), several=True) for name in args.paths]  # all checked before any is rewritten
+    for path in paths:
+        cassette = Cassette.load(path)  # any damage is a CassetteError naming the spot
+        version = document_version(json.loads(path.read_bytes()), path)
         if version == CURRENT:
             print(f"{path}: already version {CURRENT}")
             continue
-        Cassette.load(path).save(path)  # atomic
+        cassette.save(path)  # atomic
         print(f"{path}: version {version} -> {CURRENT}")
     return EXIT_OK
 
@@ -125,7 +163,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except OptionsError as exc:
         print(f"replaystream serve: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    cassette = Cassette.load(args.cassette)
+    cassette = Cassette.load(need_path(Path(args.cassette)))
     emulator = ProviderEmulator(port=args.port)
     with contextlib.ExitStack() as stack:
         log = None
@@ -149,6 +187,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .review.inspection import DEFAULT_LIMIT
+
     parser = argparse.ArgumentParser(prog="replaystream", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -157,8 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--section", action="append", help="run only this section (repeatable)")
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("inspect", help="show a cassette's interactions, event timeline and assembled text")
+    p = sub.add_parser("inspect", help="show a cassette's interactions, event timeline, assembled text and tool calls")
     p.add_argument("cassette")
+    p.add_argument("--limit", type=int, default=DEFAULT_LIMIT, metavar="N",
+                   help=f"event rows per interaction: the first and last N/2 (default {DEFAULT_LIMIT}); "
+                        "0 shows every event and the full texts")
     p.add_argument("--plot", metavar="OUT.png", help="also draw the event timeline (needs matplotlib)")
     p.set_defaults(func=_cmd_inspect)
 
@@ -168,7 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="re-send each recorded request and report changes in stream shape (exit 1 on drift)")
     p.add_argument("--live", action="store_true",
                    help="with --drift: allow requests to the real provider APIs (needs the API key variables)")
-    p.add_argument("--drift-base-url", metavar="URL", help="with --drift: send to this server instead (e.g. the emulator)")
+    p.add_argument("--drift-base-url", metavar="URL",
+                   help="with --drift: send to this server instead (e.g. replaystream serve's "
+                        "http://127.0.0.1:PORT); the recorded path (/v1/...) is appended, so the URL may end "
+                        "in /v1 or not")
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("import", help="convert vcrpy / pytest-recording cassettes (and raw SSE bodies)")
@@ -202,16 +248,40 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    for attr in ("cassette",):
-        value = getattr(args, attr, None)
-        if value is not None and not Path(value).exists():
-            print(f"replaystream {args.command}: {value}: no such file", file=sys.stderr)
-            return EXIT_USAGE
     try:
-        return int(args.func(args))
-    except ReplayStreamError as exc:
-        print(f"replaystream {args.command}: {exc}", file=sys.stderr)
-        return EXIT_FINDING
+        try:
+            code = int(args.func(args))
+            sys.stdout.flush()  # inside the try: a pipe closed early fails here, not at exit
+            return code
+        except CommandUsageError as exc:
+            return _fail(args, exc, EXIT_USAGE)
+        except ReplayStreamError as exc:
+            return _fail(args, exc, EXIT_FINDING)
+        except KeyboardInterrupt:
+            return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            raise
+        except OSError as exc:  # a file that cannot be read or written
+            where = f"{exc.filename}: " if exc.filename else ""
+            return _fail(args, f"{where}{exc.strerror or exc}", EXIT_FINDING)
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        return EXIT_PIPE
+
+
+def _fail(args: argparse.Namespace, message: object, code: int) -> int:
+    print(f"replaystream {args.command}: {message}", file=sys.stderr)
+    return code
+
+
+def _stdout_to_devnull() -> None:
+    # The reader is gone: point stdout at /dev/null so the flush at interpreter exit
+    # cannot raise again (the recipe of the Python docs' "Note on SIGPIPE").
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor (captured)
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -55,7 +55,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                             choices=MODES if key == "mode" else None)
             parser.addini(f"replay_{key}", text)
     group.addoption("--replay-report-unused", dest="replay_report_unused", action="store_true", default=False,
-                    help="list cassette files that no test used")
+                    help="list stale cassette files: in the folders of tests that ran, owned by no collected test")
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -66,6 +66,7 @@ _used_key = pytest.StashKey[set[str]]()
 _dirs_key = pytest.StashKey[set[str]]()
 _report_key = pytest.StashKey[dict[str, pytest.TestReport]]()
 _layers_key = pytest.StashKey[tuple[list[Layer], list[Layer]]]()
+_collected_key = pytest.StashKey[list[pytest.Item]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -158,18 +159,23 @@ def replay_options(request: pytest.FixtureRequest, replay_config: dict[str, Any]
 @pytest.fixture
 def replay_cassette_dir(request: pytest.FixtureRequest, replay_options: ReplayOptions) -> Path:
     """``<cassette root>/<test module>``; the root is ``<test dir>/cassettes`` unless configured."""
-    root = replay_options.cassette_dir
-    module = Path(str(request.node.path))
+    return _cassette_folder(request.config, Path(str(request.node.path)), replay_options.cassette_dir)
+
+
+def _cassette_folder(config: pytest.Config, module: Path, root: str | None) -> Path:
     base = Path(root) if root else module.parent / "cassettes"
     if not base.is_absolute():
-        base = Path(str(request.config.rootpath)) / base
+        base = Path(str(config.rootpath)) / base
     return base / module.stem
 
 
 @pytest.fixture
 def replay_cassette_name(request: pytest.FixtureRequest) -> str:
     """The test's own cassette file name: class and test name with parameters, escaped."""
-    node = request.node
+    return _default_name(request.node)
+
+
+def _default_name(node: Any) -> str:
     parts = [node.cls.__name__] if getattr(node, "cls", None) is not None else []
     parts.append(node.name)
     return safe_name(".".join(parts)) + SUFFIX
@@ -181,9 +187,7 @@ def replay_cassette(request: pytest.FixtureRequest, replay_options: ReplayOption
     """The test's active cassette: its HTTP traffic (httpx and httpx2) is recorded or replayed."""
     config = request.config
     options = replay_options
-    paths = [_cassette_path(replay_cassette_dir, n) for n in options.cassettes] or \
-        [replay_cassette_dir / replay_cassette_name]
-    paths += [_cassette_path(replay_cassette_dir, str(p)) for p in options.extra]
+    paths = _cassette_paths(replay_cassette_dir, options, replay_cassette_name)
     # The user's scrub hooks run first, then the conftest hook pytest_replaystream_before_record.
     scrub = replace(options.scrub, hooks=(*options.scrub.hooks, _hook_scrubber(config)))
     session = Session(paths[0], replace(options, scrub=scrub, extra=tuple(paths[1:])))
@@ -212,6 +216,12 @@ def _describe(session: Session, n: int) -> str:
     return f"#{n} {rq.method} {rq.target}"
 
 
+def _cassette_paths(directory: Path, options: ReplayOptions, default_name: str) -> list[Path]:
+    """The test's cassettes: the marker's (or its own default one), then the extra ones."""
+    paths = [_cassette_path(directory, n) for n in options.cassettes] or [directory / default_name]
+    return paths + [_cassette_path(directory, str(p)) for p in options.extra]
+
+
 def _cassette_path(directory: Path, name: str) -> Path:
     p = Path(name)
     if p.suffix != SUFFIX:
@@ -232,8 +242,38 @@ def _hook_scrubber(config: pytest.Config) -> Any:
 
 
 # -- unused cassette report (works under xdist: workers send their lists home) -------------
+# A cassette is reported when it lies in the folder of a test that used a cassette, no test
+# of the run used it, and no collected test owns it: a test that did not run this time
+# (deselected by -k or -m, left out by --lf, skipped) still owns its cassettes, so only
+# stale files are listed.
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, pytest.CollectReport,
+                                                                         pytest.CollectReport]:
+    report = yield
+    # Innermost wrapper: the items as collected, before --lf drops the ones that passed.
+    if collector.config.getoption("replay_report_unused"):
+        collector.config.stash.setdefault(_collected_key, []).extend(
+            x for x in report.result if isinstance(x, pytest.Item))
+    return report
+
+
+def _owned(item: pytest.Item) -> list[Path]:
+    """The cassettes a test would use, as far as collection knows (no ``replay_config``)."""
+    if item.get_closest_marker("replay") is None and "replay_cassette" not in getattr(item, "fixturenames", ()):
+        return []
+    try:
+        options = _resolve(item, {})
+    except OptionsError:
+        return []
+    folder = _cassette_folder(item.config, Path(str(item.path)), options.cassette_dir)
+    return _cassette_paths(folder, options, _default_name(item))
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
+    if config.getoption("replay_report_unused"):
+        owned = (p for item in config.stash.get(_collected_key, []) for p in _owned(item))
+        config.stash[_used_key].update(str(p.resolve()) for p in owned)
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:
         used: set[str] = config.stash[_used_key]
@@ -264,7 +304,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         for path in unused:
             terminalreporter.write_line(path)
     else:
-        terminalreporter.write_line("every cassette in the used folders was used")
+        terminalreporter.write_line("every cassette in the used folders belongs to a collected test")
 
 
 # -- fixtures built on the fakes and snapshots (imported lazily: LangChain is heavy) ------

@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..cassette.model import Cassette, Interaction
 from ..cassette.sse import SSEFramer, parse_event
@@ -117,10 +118,40 @@ class DriftResult:
     index: int
     target: str
     differences: list[str]
+    error: str = ""  # the server answered with an HTTP error: no shape to compare
 
 
 class DriftUnavailable(ReplayStreamError):
     """The check cannot run (no key, no explicit permission); the message says why."""
+
+
+class DriftUnreachable(ReplayStreamError):
+    """The server could not be reached; the message names the URL."""
+
+
+_ERROR_BODY_CAP = 500
+_ERROR_HINTS = {401: "the key was refused: check the API key variable",
+                403: "the key may not use this model or endpoint",
+                404: "check the URL (the recorded path is appended to the base URL) and the model name"}
+
+
+def join_url(base: str, target: str) -> str:
+    """``base`` + the recorded ``target``; a base that already ends in the target's first
+    segments (``.../v1`` with ``/v1/messages``) does not repeat them."""
+    base = base.rstrip("/")
+    prefix = urlsplit(base).path
+    if prefix and (target == prefix or target.startswith(prefix + "/")):
+        base = base[: len(base) - len(prefix)]
+    return base + target
+
+
+def http_error(status: int, reason: str, body: bytes) -> str:
+    """An HTTP error answer as one readable line: status, the body (capped), a hint."""
+    text = " ".join(body.decode("utf-8", "replace").split())
+    if len(text) > _ERROR_BODY_CAP:
+        text = text[:_ERROR_BODY_CAP] + f" ... ({len(text) - _ERROR_BODY_CAP} more characters)"
+    hint = _ERROR_HINTS.get(status, "")
+    return f"HTTP {status} {reason}".rstrip() + (f": {text}" if text else "") + (f" ({hint})" if hint else "")
 
 
 def check_cassette(cassette: Cassette, *, base_url: str | None, live: bool, timeout: float = 60.0) -> list[DriftResult]:
@@ -144,18 +175,29 @@ def check_cassette(cassette: Cassette, *, base_url: str | None, live: bool, time
                 else:
                     headers["authorization"] = f"Bearer {key}"
             else:
-                base = base_url.rstrip("/")
-            url = base + inter.request.target
+                base = base_url
+            url = join_url(base, inter.request.target)
             content = (json.dumps(inter.request.body).encode() if inter.request.body is not None
                        else (inter.request.body_text or "").encode())
-            with client.stream(inter.request.method, url, headers=headers, content=content) as response:
-                ctype = response.headers.get("content-type", "")
-                if "text/event-stream" in ctype:
-                    framer = SSEFramer()
-                    events = [e for chunk in response.iter_bytes() for e in framer.feed(chunk)] + framer.finish()
-                    now = shape_of(response.status_code, ctype, events, None)
-                else:
-                    now = shape_of(response.status_code, ctype, None, response.read())
-            results.append(DriftResult(n, f"{inter.request.method} {inter.request.target}",
-                                       compare(recorded_shape(inter), now)))
+            target = f"{inter.request.method} {inter.request.target}"
+            try:
+                results.append(_send(client, inter, n, url, headers, content, target))
+            except httpx2.TransportError as exc:
+                raise DriftUnreachable(f"cannot reach {url}: {exc or type(exc).__name__}") from None
     return results
+
+
+def _send(client: Any, inter: Interaction, n: int, url: str, headers: dict[str, str], content: bytes,
+          target: str) -> DriftResult:
+    with client.stream(inter.request.method, url, headers=headers, content=content) as response:
+        ctype = response.headers.get("content-type", "")
+        if response.status_code >= 400 and inter.response.status < 400:
+            return DriftResult(n, target, [], http_error(response.status_code, response.reason_phrase,
+                                                         response.read()))
+        if "text/event-stream" in ctype:
+            framer = SSEFramer()
+            events = [e for chunk in response.iter_bytes() for e in framer.feed(chunk)] + framer.finish()
+            now = shape_of(response.status_code, ctype, events, None)
+        else:
+            now = shape_of(response.status_code, ctype, None, response.read())
+    return DriftResult(n, target, compare(recorded_shape(inter), now))

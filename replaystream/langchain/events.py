@@ -43,6 +43,7 @@ _DATETIME = "<datetime>"
 _SCALARS = (str, int, float, bool, type(None))
 _MISSING = object()
 _PLAIN_DATA_KEYS = frozenset({"input", "output", "chunk"})  # str values there pass as they are
+_ABSENT = "<filtered>"  # the name given to parents that are not in the stream
 
 
 def run_type(kind: str, name: str = "") -> str:
@@ -66,22 +67,24 @@ class _Labels:
         self._scrubbed: dict[str, str] = {}
 
     def add_run(self, run_id: str, name: str) -> None:
-        if run_id in self.labels:
-            return
-        k = self._per_name.get(name, 0)
-        self._per_name[name] = k + 1
-        self.labels[run_id] = f"{name}#{k}"
+        self._label(run_id, name, self._per_name, "#")
 
     def other(self, raw: str, prefix: str) -> str:
-        label = self.labels.get(raw)
-        if label is None:
-            k = self._counters.get(prefix, 0)
-            self._counters[prefix] = k + 1
-            label = self.labels[raw] = f"{prefix}:{k}"
-        return label
+        return self._label(raw, prefix, self._counters, ":")
 
     def parent(self, raw: str) -> str:
-        return self.other(raw, "?unknown")
+        """A parent that never shows up as a run: filtered out (``include_names=...``), or never
+        reported. Its name is unknown, so it is ``<filtered>#N`` by first appearance."""
+        return self._label(raw, _ABSENT, self._per_name, "#")
+
+    def _label(self, raw: str, name: str, counters: dict[str, int], sep: str) -> str:
+        """``raw``'s label, or a new one: ``name``, ``sep`` and the count of ``name`` so far."""
+        label = self.labels.get(raw)
+        if label is None:
+            k = counters.get(name, 0)
+            counters[name] = k + 1
+            label = self.labels[raw] = f"{name}{sep}{k}"
+        return label
 
     def scrub(self, text: str, prefix: str = "id") -> str:
         """Replace every UUID inside ``text`` (``lc_run--<uuid>``, ``run-<uuid>``) by its label."""
@@ -257,8 +260,8 @@ def normalize_events(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]
     """Stable, plain-data copies of ``astream_events`` events (v2 or v3); inputs are untouched.
 
     - ``run_id`` becomes ``<name>#<n>`` (n counts runs of that name, by first appearance);
-      ``parent_ids`` use the same labels, and an id that is never a ``run_id`` becomes
-      ``?unknown:<n>`` so a missing parent stays visible.
+      ``parent_ids`` use the same labels, and an id that is never a ``run_id`` (a parent
+      whose events were filtered out) becomes ``<filtered>#<n>``, so the tree stays visible.
     - UUIDs inside id fields (``lc_run--<uuid>``, ``run-<uuid>``) become the label of the
       run they name, else ``id:<n>``; ``Document`` ids become ``doc:<n>``.
     - Timestamps in metadata become ``"<timestamp>"``, datetimes ``"<datetime>"``.

@@ -58,6 +58,22 @@ def cassette_files(paths: list[Path]) -> list[Path]:
     return files
 
 
+def looks_like_vcrpy(path: Path) -> bool:
+    """Is this file a vcrpy / pytest-recording cassette (YAML, or vcrpy's JSON) rather than ours?"""
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return True
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    if b"replaystream_cassette" in head:
+        return False
+    start = head.lstrip()
+    return start.startswith(b"interactions:") or (start.startswith(b"{") and b'"interactions"' in head
+                                                  and b'"request"' in head)
+
+
 def _looks_like_cassette(path: Path) -> bool:
     # In a folder, only files that say they are cassettes; a named file is always checked.
     try:

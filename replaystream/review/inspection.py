@@ -1,13 +1,24 @@
-"""``replaystream inspect``: a cassette's timeline, read for humans."""
+"""``replaystream inspect``: a cassette's timeline, read for humans.
+
+Long streams stay readable: ``limit`` keeps the first and last event rows of each
+interaction (a ``... N more events ...`` line between them) and caps long texts.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..cassette.model import Cassette, Interaction
-from ..providers import event_text
 from ..cassette.sse import parse_event
+from ..errors import ReplayStreamError
+from ..providers import event_text
+from .streams import ToolPiece, gather, view
+
+#: Event rows shown per interaction unless asked otherwise (0: all of them).
+DEFAULT_LIMIT = 20
+_TEXT_CAP = 2000  # characters of assembled text / tool arguments shown when limited
+_ROW_CAP = 200  # characters of one event's text shown when limited
 
 
 @dataclass
@@ -18,6 +29,12 @@ class EventRow:
     name: str
     size: int
     text: str
+    tools: list[ToolPiece] = field(default_factory=list)
+    args_only: bool = False
+
+
+class NothingToPlot(ReplayStreamError):
+    """``--plot`` on a cassette without streams (embeddings, plain JSON answers)."""
 
 
 def timeline(interaction: Interaction) -> list[EventRow]:
@@ -26,17 +43,30 @@ def timeline(interaction: Interaction) -> list[EventRow]:
     for n, event in enumerate(interaction.response.events or []):
         parsed = parse_event(event.raw)
         data = parsed.json()
-        name = parsed.event or (data.get("type") if isinstance(data, dict) and isinstance(data.get("type"), str)
-                                else None) or ("[DONE]" if parsed.data.strip() == "[DONE]" else "message")
+        seen = view(parsed.event, data, parsed.data)
         text = event_text(interaction.provider, interaction.api, data)
-        rows.append(EventRow(n, event.ms, event.ms - previous, str(name), len(event.raw), text))
+        rows.append(EventRow(n, event.ms, event.ms - previous, seen.kind, len(event.raw), text,
+                             seen.tools, seen.args_only))
         previous = event.ms
     return rows
 
 
-def describe(cassette: Cassette) -> str:
-    """The text ``replaystream inspect`` prints."""
+def _shown(text: str, cap: int) -> str:
+    return repr(text) if not cap or len(text) <= cap else f"{text[:cap]!r} ... ({len(text) - cap} more characters)"
+
+
+def _detail(row: EventRow, cap: int) -> str:
+    """The event's text, else the tool-call pieces it carries (a name, an argument fragment)."""
+    if row.text:
+        return f"  {_shown(row.text, cap)}"
+    pieces = [p for piece in row.tools for p in (piece.name, _shown(piece.args, cap) if piece.args else "") if p]
+    return "  " + " ".join(pieces) if pieces else ""
+
+
+def describe(cassette: Cassette, limit: int = DEFAULT_LIMIT) -> str:
+    """The text ``replaystream inspect`` prints; ``limit`` event rows per interaction (0: all)."""
     out: list[str] = [f"{cassette.path}: {len(cassette.interactions)} interaction(s), {len(cassette.records)} record(s)"]
+    text_cap, row_cap = (_TEXT_CAP, _ROW_CAP) if limit else (0, 0)
     for n, inter in enumerate(cassette.interactions):
         rq, rs = inter.request, inter.response
         model = rq.body.get("model") if isinstance(rq.body, dict) else None
@@ -50,15 +80,21 @@ def describe(cassette: Cassette) -> str:
             continue
         rows = timeline(inter)
         if rows:
-            total = rows[-1].ms
-            out.append(f"   {len(rows)} events; first at {rows[0].ms:.1f} ms; last at {total:.1f} ms")
+            out.append(f"   {len(rows)} events; first at {rows[0].ms:.1f} ms; last at {rows[-1].ms:.1f} ms")
         out.append(f"   {'#':>4} {'at ms':>9} {'gap ms':>8} {'bytes':>6}  event / text")
-        for row in rows:
+        shown = rows if not limit or len(rows) <= limit else rows[:(limit + 1) // 2] + rows[len(rows) - limit // 2:]
+        for k, row in enumerate(shown):
+            if k and row.index != shown[k - 1].index + 1:
+                out.append(f"   {'...':>4} {row.index - shown[k - 1].index - 1} more events "
+                           "(--limit N shows more, --limit 0 all)")
             out.append(f"   {row.index:>4} {row.ms:>9.1f} {row.gap_ms:>8.1f} {row.size:>6}  {row.name}"
-                       + (f"  {row.text!r}" if row.text else ""))
-        text = "".join(r.text for r in rows)
+                       + _detail(row, row_cap))
+        text = "".join(r.text for r in rows if not r.args_only)
         if text:
-            out.append(f"   assembled text: {text!r}")
+            out.append(f"   assembled text: {_shown(text, text_cap)}")
+        for call in gather([piece for r in rows for piece in r.tools]):
+            out.append(f"   tool call {call.name or '?'}" + (f" ({call.call_id})" if call.call_id else "")
+                       + f": {_shown(call.args, text_cap)}")
         if rs.error:
             out.append(f"   ended with {rs.error.get('type')}: {rs.error.get('message')}")
     return "\n".join(out)
@@ -66,17 +102,19 @@ def describe(cassette: Cassette) -> str:
 
 def plot(cassette: Cassette, dest: Path) -> Path:
     """Draw each interaction's events on a time axis (needs the ``plot`` extra: matplotlib)."""
+    streams = [(n, i) for n, i in enumerate(cassette.interactions) if i.response.is_stream]
+    if not streams:
+        raise NothingToPlot(f"nothing to plot: none of the {len(cassette.interactions)} interaction(s) in "
+                            f"{cassette.path} is a stream (embeddings and other plain answers arrive as one body); "
+                            f"{dest} was not written")
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        from ..errors import ReplayStreamError
-
         raise ReplayStreamError("--plot needs matplotlib: pip install 'replaystream[plot]'") from None
-    streams = [(n, i) for n, i in enumerate(cassette.interactions) if i.response.is_stream]
-    fig, ax = plt.subplots(figsize=(10, 1.2 + 0.6 * max(1, len(streams))))
+    fig, ax = plt.subplots(figsize=(10, 1.2 + 0.6 * len(streams)))
     for row, (n, inter) in enumerate(streams):
         xs = [r.ms for r in timeline(inter)]
         ax.eventplot([xs], lineoffsets=row, linelengths=0.6)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import hashlib
 import json
 import threading
 from collections import deque
@@ -23,13 +24,15 @@ class MatchConfig:
     removes volatile body fields by dotted path (``*`` matches every list item or key),
     e.g. ``("metadata.user_id", "messages.*.id")``. ``headers`` adds request headers
     to the key, e.g. ``("anthropic-beta", "api-version")``. ``ignore_query`` leaves query
-    parameters out (e.g. ``("beta",)``, which older anthropic SDKs sent); ``body=False``
+    parameters out; by default ``beta``, which older anthropic SDKs added to their beta
+    endpoints (``/v1/messages?beta=true``) and current ones do not, so a cassette recorded
+    with either replays with both (``ignore_query=()`` matches on it again). ``body=False``
     matches on the route alone (method, path, query).
     """
 
     ignore_fields: Sequence[str] = ()
     headers: Sequence[str] = ()
-    ignore_query: Sequence[str] = ()
+    ignore_query: Sequence[str] = ("beta",)
     body: bool = True
 
 
@@ -130,14 +133,80 @@ class MatchIndex:
             return [n for n in range(len(self.interactions)) if n not in self.used]
 
 
-def _pretty(data: dict[str, Any]) -> list[str]:
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
+# A miss diff must stay readable when a body holds a huge string (a 1 MB prompt): long
+# strings are abridged in the line diff, and each one that differs gets an excerpt around
+# its first difference, with a ^ under it. The whole diff is capped.
+_LONG = 200  # strings longer than this are abridged in the line diff
+_CONTEXT = 80  # characters shown either side of the first difference
+_EXCERPTS = 3  # long strings given an excerpt, at most
+_DIFF_CAP = 4000  # characters of diff, at most
+
+
+def _abridge(value: Any, path: str, longs: dict[str, str]) -> Any:
+    """``value`` with each long string replaced by a short stand-in (its start, length and a
+    digest, so two different strings never look alike); ``longs`` collects them by path."""
+    if isinstance(value, str):
+        if len(value) <= _LONG:
+            return value
+        longs[path] = value
+        digest = hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=4).hexdigest()
+        return f"{value[:60]}... ({len(value)} characters, digest {digest})"
+    if isinstance(value, dict):
+        return {k: _abridge(v, f"{path}.{k}" if path else str(k), longs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_abridge(v, f"{path}[{i}]", longs) for i, v in enumerate(value)]
+    return value
+
+
+def _pretty(data: dict[str, Any], longs: dict[str, str]) -> list[str]:
+    return json.dumps(_abridge(data, "", longs), indent=2, sort_keys=True, ensure_ascii=False).splitlines()
+
+
+def _escaped(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """The length of the common prefix, by bisection: slice compares run in C, a loop would not."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _excerpt(path: str, have: str, want: str) -> list[str]:
+    """Where two long strings first differ: ``@ path, char K:`` and both sides around it."""
+    k = _common_prefix(have, want)
+    start = max(0, k - _CONTEXT)
+    lead = "..." if start else ""
+    lines = [f"@ {path}, char {k} (recorded {len(have)} characters, this request {len(want)}):"]
+    for sign, text in (("-", have), ("+", want)):
+        end = k + _CONTEXT
+        lines.append(f"{sign} {lead}{_escaped(text[start:end])}{'...' if end < len(text) else ''}")
+    lines.append("  " + " " * (len(lead) + len(_escaped(have[start:k]))) + "^")
+    return lines
+
+
+def _capped(lines: list[str], budget: int) -> list[str]:
+    out: list[str] = []
+    for n, line in enumerate(lines):
+        budget -= len(line) + 1
+        if budget < 0:
+            out.append(f"... ({len(lines) - n} more diff lines not shown)")
+            break
+        out.append(line)
+    return out
 
 
 def closest(request: Request, interactions: Sequence[Interaction], config: MatchConfig) -> tuple[int, str] | None:
     """The recorded interaction most like ``request``, and a unified diff of the two.
 
-    Only candidates with the same method and path are compared when there are any.
+    Only candidates with the same method and path are compared when there are any. Long
+    strings are abridged in the diff and excerpted around their first difference.
     """
     if not interactions:
         return None
@@ -145,14 +214,20 @@ def closest(request: Request, interactions: Sequence[Interaction], config: Match
     same_route = [n for n, i in enumerate(interactions)
                   if i.request.method == request.method and i.request.path == request.path]
     pool = same_route or list(range(len(interactions)))
-    want_lines = _pretty(want)
-    best: tuple[float, int, list[str]] | None = None
+    want_longs: dict[str, str] = {}
+    want_lines = _pretty(want, want_longs)
+    best: tuple[float, int, list[str], dict[str, str]] | None = None
     for n in pool[:200]:  # a diff per candidate is costly; 200 is plenty to find the nearest
-        have_lines = _pretty(canonical(interactions[n].request, config))
+        have_longs: dict[str, str] = {}
+        have_lines = _pretty(canonical(interactions[n].request, config), have_longs)
         ratio = difflib.SequenceMatcher(None, have_lines, want_lines, autojunk=False).ratio()
         if best is None or ratio > best[0]:
-            best = (ratio, n, have_lines)
+            best = (ratio, n, have_lines, have_longs)
     assert best is not None
-    _, n, have_lines = best
-    diff = difflib.unified_diff(have_lines, want_lines, f"recorded interaction {n}", "this request", lineterm="", n=2)
-    return n, "\n".join(diff)
+    _, n, have_lines, have_longs = best
+    diff = list(difflib.unified_diff(have_lines, want_lines, f"recorded interaction {n}", "this request",
+                                     lineterm="", n=2))
+    changed = [p for p in have_longs if p in want_longs and have_longs[p] != want_longs[p]]
+    excerpts = [line for p in changed[:_EXCERPTS] for line in _excerpt(p, have_longs[p], want_longs[p])]
+    shown = _capped(diff, _DIFF_CAP - sum(len(line) + 1 for line in excerpts)) + excerpts
+    return n, "\n".join(shown)

@@ -78,3 +78,50 @@ def test_live_drift_needs_keys_and_the_flag(tmp_path: Path, capsys: pytest.Captu
     assert "needs --live and ANTHROPIC_API_KEY" in capsys.readouterr().err
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-not-a-real-key-000000")
     assert main(["check", "--drift", str(tmp_path / "c.json")]) == 2  # a key alone is not permission
+
+
+# -- HTTP errors are errors, not drift; the base URL may end in /v1 ----------------------
+def drift_against(emu: ProviderEmulator, base: str, path: Path,
+                  capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(["check", "--drift", "--drift-base-url", base, str(path)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize(("status", "body", "said"), [
+    (404, b'{"error": {"type": "not_found_error", "message": "Not Found"}}', "check the URL"),
+    (401, b'{"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}',
+     "the key was refused"),
+])
+def test_an_http_error_is_reported_as_an_error_with_its_body(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                              status: int, body: bytes, said: str) -> None:
+    record(tmp_path / "c.json", anthropic_messages_stream(["Hello"]), "anthropic")
+    with ProviderEmulator() as emu:
+        emu.enqueue(ScriptedResponse(status=status, headers={"content-type": "application/json"}, body=body))
+        code, out, err = drift_against(emu, emu.base_url, tmp_path / "c.json", capsys)
+    assert code == 1
+    assert "shape drift" not in out and "status 200 ->" not in out
+    line = next(line for line in out.splitlines() if "interaction 0" in line)
+    assert f": error: HTTP {status} " in line and body.decode().split('"message": ')[1][:12] in line
+    assert said in line
+    assert "answered with an HTTP error" in err
+
+
+@pytest.mark.parametrize("suffix", ["", "/", "/v1", "/v1/"])
+def test_the_base_url_may_end_in_v1_or_not(tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str) -> None:
+    record(tmp_path / "c.json", openai_chat_stream(["a"]), "openai")
+    with ProviderEmulator() as emu:
+        emu.enqueue(ScriptedResponse(events=openai_chat_stream(["b"])))
+        code, out, _ = drift_against(emu, emu.base_url + suffix, tmp_path / "c.json", capsys)
+        paths = [r.path for r in emu.requests]
+    assert code == 0 and "same shape" in out, out
+    assert paths == ["/v1/chat/completions"]
+
+
+def test_a_server_that_is_not_there_is_one_line_not_a_traceback(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    record(tmp_path / "c.json", anthropic_messages_stream(["x"]), "anthropic")
+    with ProviderEmulator() as emu:
+        gone = emu.base_url
+    assert main(["check", "--drift", "--drift-base-url", gone, str(tmp_path / "c.json")]) == 1
+    assert f"replaystream check: cannot reach {gone}/v1/messages" in capsys.readouterr().err

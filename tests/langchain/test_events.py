@@ -93,7 +93,7 @@ def test_uuids_in_ids_parents_documents_and_timestamps():
     ]
     (ev,) = normalize_events(events)
     assert ev["run_id"] == "Docs#0"
-    assert ev["parent_ids"] == ["?unknown:0"]
+    assert ev["parent_ids"] == ["<filtered>#0"]
     assert ev["tags"] == ["a", "b"]
     assert ev["metadata"] == {"created_at": "<timestamp>", "model": "m"}
     data = ev["data"]
@@ -112,7 +112,23 @@ def test_missing_parents_get_distinct_labels():
     ]
     norm = normalize_events(events)
     assert [e["run_id"] for e in norm] == ["x#0", "x#1"]
-    assert [e["parent_ids"] for e in norm] == [["?unknown:0"], ["?unknown:1", "x#0"]]
+    assert [e["parent_ids"] for e in norm] == [["<filtered>#0"], ["<filtered>#1", "x#0"]]
+
+
+async def test_a_filtered_out_parent_reads_as_filtered_and_stays_stable():
+    # The user's action: keep only the parser's events; its parent chain is filtered out.
+    chain = _chain()
+    runs = [normalize_events(await v2_events(chain, {"q": COUNTRIES_PROMPT}, include_names=["my_parser"]))
+            for _ in range(2)]
+    assert runs[0] == runs[1]
+    assert {tuple(e["parent_ids"]) for e in runs[0]} == {("<filtered>#0",)}
+    assert normalize_events(runs[0]) == runs[0]  # idempotent
+
+
+def test_a_run_named_like_the_placeholder_does_not_collide():
+    a, p = str(uuid.uuid4()), str(uuid.uuid4())
+    norm = normalize_events([{"event": "on_chain_start", "name": "<filtered>", "run_id": a, "parent_ids": [p]}])
+    assert norm[0]["run_id"] == "<filtered>#0" and norm[0]["parent_ids"] == ["<filtered>#1"]
 
 
 def test_to_plain_objects():

@@ -74,8 +74,8 @@ async def test_missing_parent_is_reported():
     with pytest.raises(PropagationError) as info:
         assert_propagated(filtered)
     message = str(info.value)
-    assert "?unknown:0 is a parent of my_parser#0 but never appears as a run" in message
-    assert "?unknown:0 (missing parent)  <- not in the stream\n  `-- my_parser#0 (parser)" in message
+    assert "<filtered>#0 is a parent of my_parser#0 but never appears as a run" in message
+    assert "<filtered>#0 (missing parent)  <- not in the stream\n  `-- my_parser#0 (parser)" in message
 
 
 def test_run_tree_draws_nested_branches():
