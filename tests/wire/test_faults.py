@@ -135,7 +135,7 @@ def replayed(path: Path, faults: list[Any], run: Callable[..., list[str]], retri
 def test_disconnect_after_event_k_fails_like_a_dropped_connection(recorded: dict[str, Path], client: str) -> None:
     provider, run = CLIENTS[client]
     k = 3
-    expected = live([ScriptedResponse(events=events(provider), close_after=k + 1)], run)
+    expected = live([ScriptedResponse(events=events(provider), close_after=k)], run)
     got = replayed(recorded[client], [disconnect_after(k)], run)
     assert expected[1] is not None
     assert got == expected
