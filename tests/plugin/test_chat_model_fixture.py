@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+
 import pytest
 
 from replaystream import Cassette
@@ -80,3 +83,33 @@ def test_recording_needs_the_real_model(project: pytest.Pytester) -> None:
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*replay_chat_model has no real model to record*",
                                  "*Override the replay_chat_model_factory fixture*"])
+
+
+def test_the_readme_pytest_form_records_then_replays_without_a_key(
+        project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, readme: Callable[[str], list[str]]) -> None:
+    pytester = project  # the README's conftest and test file, the provider's key unset
+    blocks = readme("Fakes (message level)")
+    pytester.makeconftest(next(b for b in blocks if b.startswith("# conftest.py")))
+    pytester.makepyfile(test_polar_bear=next(b for b in blocks if b.startswith("# test_polar_bear.py")))
+    with ProviderEmulator() as emu:
+        emu.enqueue(ScriptedResponse(events=anthropic_messages_stream(POLAR)))
+        with monkeypatch.context() as recording:
+            recording.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+            recording.setenv("ANTHROPIC_BASE_URL", emu.base_url)
+            run(pytester, "--replay-mode=once", "test_polar_bear.py").assert_outcomes(passed=1)
+    cassette = Cassette.load(pytester.path / "cassettes" / "test_polar_bear" / "test_polar_bear_answer.json")
+    assert len(cassette.interactions) == 1
+    assert [(r.kind, r.name, r.data) for r in cassette.records] == [
+        ("tool", "shout", {"input": {"word": "polar"}, "output": "POLAR"})]
+    run(pytester, "test_polar_bear.py").assert_outcomes(passed=1)
+
+
+def test_the_readme_library_form_of_replay_tool_saves(pytester: pytest.Pytester,
+                                                      readme: Callable[[str], list[str]]) -> None:
+    (library,) = [b for b in readme("Fakes (message level)") if "use_cassette" in b]
+    for _ in range(2):  # records, then replays
+        result = pytester.run(sys.executable, "-c", library)
+        assert result.ret == 0, result.stderr.str()
+        assert result.outlines == ["POLAR"]
+    (record,) = Cassette.load(pytester.path / "tests" / "cassettes" / "tools.json").records
+    assert record.data == {"input": {"word": "polar"}, "output": "POLAR"}

@@ -4,21 +4,14 @@ offline, and record the whole suite again."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
 from replaystream import Cassette
 from replaystream.emulator import ProviderEmulator, ScriptedResponse, openai_chat_stream
 
-README = Path(__file__).parents[2] / "README.md"
 COUNT = [f"{n}\n" for n in range(1, 11)]
-
-
-def readme_example(section: str) -> str:
-    """The first Python block of a README section, verbatim."""
-    body = README.read_text("utf-8").split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
-    return body.split("```python\n", 1)[1].split("```", 1)[0]
 
 
 def record(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
@@ -31,9 +24,10 @@ def record(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mode: str
     monkeypatch.delenv("OPENAI_BASE_URL")
 
 
-def test_record_the_readme_fault_tests_from_scratch_then_replay_them(pytester: pytest.Pytester,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    pytester.makepyfile(test_failures=readme_example("Testing failure paths"))
+def test_record_the_readme_fault_tests_from_scratch_then_replay_them(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, readme: Callable[[str], list[str]]) -> None:
+    (example,) = readme("Testing failure paths")
+    pytester.makepyfile(test_failures=example)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     record(pytester, monkeypatch, "once")
     folder = pytester.path / "cassettes" / "test_failures"
