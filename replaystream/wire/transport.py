@@ -12,6 +12,7 @@ adapts it to each package's sync and async stream classes.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from functools import cache
@@ -100,6 +101,54 @@ class _Faulted(NamedTuple):
     read_timeout: float | None
 
 
+class _FaultedRecording:
+    """What the sync and async faulted recording streams share; they differ only in how
+    they read and sleep. The provider's whole stream is recorded; the client gets it event
+    by event as the faults shape it (:class:`.faults.FaultedDelivery`). At the first faulted
+    event the rest is read into the recording (``_drain``), so the cassette is complete
+    however the client's stream ends; a client closing before that point drains it too."""
+
+    def __init__(self, mod: ModuleType, inner: Any, recorder: StreamRecorder, faulted: _Faulted) -> None:
+        self.mod, self.inner, self.recorder, self.faulted = mod, inner, recorder, faulted
+        self._chunks = aiter(inner) if hasattr(inner, "__aiter__") else iter(inner)
+        self._failed: Exception | None = None  # the provider's own failure while draining
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Around one read of the provider's stream: a network error is recorded, then raised."""
+        try:
+            yield
+        except Exception as exc:
+            self.recorder.fail(exc)
+            raise
+
+    def received(self, chunk: bytes | None) -> Iterator[float | bytes | None]:
+        """Take one read (``None``: the stream ended) and say what to do, as
+        :meth:`.faults.FaultedDelivery.steps` does, with a float already bounded by the read
+        timeout; the timeout, the dropped connection or the provider's own failure is raised
+        from here when the stream resumes it."""
+        if chunk is None:
+            self.recorder.complete()
+        else:
+            self.recorder.feed(chunk)
+        read_timeout = self.faulted.read_timeout
+        for step in self.faulted.delivery.steps(self.recorder.events):
+            if isinstance(step, float):
+                yield _bounded(step, read_timeout)
+                _check_timeout(self.mod, step, read_timeout)
+            else:
+                yield step
+        if self.faulted.delivery.cut:
+            raise _network_error(self.mod, DISCONNECTED)
+        if chunk is None and self._failed is not None:
+            raise self._failed
+
+    def failed(self, exc: Exception) -> None:
+        """The provider's stream failed while draining: recorded, and raised at its end."""
+        self._failed = exc
+        self.recorder.fail(exc)
+
+
 class Streams(NamedTuple):
     """One package's stream classes (each subclasses that package's own byte stream bases)."""
 
@@ -177,51 +226,27 @@ def _streams(mod: ModuleType) -> Streams:
             self.recorder.close()
             await self.inner.aclose()
 
-    class FaultedRecordingStream(mod.SyncByteStream):  # type: ignore[name-defined,misc]
-        """Records the provider's whole stream; the client gets it event by event as the
-        faults shape it (:class:`.faults.FaultedDelivery`). At the first faulted event the
-        rest of the stream is read into the recording, so the cassette is complete however
-        the client's stream ends; a client closing before that point reads it to its end too."""
-
-        def __init__(self, inner: Any, recorder: StreamRecorder, faulted: _Faulted) -> None:
-            self.inner, self.recorder, self.faulted = inner, recorder, faulted
-            self._chunks = iter(inner)
-            self._failed: Exception | None = None  # the provider's own failure while draining
-
+    class FaultedRecordingStream(_FaultedRecording, mod.SyncByteStream):  # type: ignore[name-defined,misc]
         def __iter__(self) -> Iterator[bytes]:
-            delivery, rt = self.faulted.delivery, self.faulted.read_timeout
             while True:
-                try:
+                with self.reading():
                     chunk = next(self._chunks, None)
-                except Exception as exc:
-                    self.recorder.fail(exc)
-                    raise
-                if chunk is None:
-                    self.recorder.complete()
-                else:
-                    self.recorder.feed(chunk)
-                for step in delivery.steps(self.recorder.events):
+                for step in self.received(chunk):
                     if step is None:
                         self._drain()
                     elif isinstance(step, bytes):
                         yield step
                     else:
-                        self.faulted.clock.sleep(_bounded(step, rt))
-                        _check_timeout(mod, step, rt)
-                if delivery.cut:
-                    raise _network_error(mod, DISCONNECTED)
+                        self.faulted.clock.sleep(step)
                 if chunk is None:
-                    if self._failed is not None:
-                        raise self._failed
                     return
 
         def _drain(self) -> None:
             try:
                 for chunk in self._chunks:
                     self.recorder.feed(chunk)
-            except Exception as exc:  # the provider failed too: recorded, and raised in turn
-                self._failed = exc
-                self.recorder.fail(exc)
+            except Exception as exc:
+                self.failed(exc)
             self.recorder.complete()
 
         def close(self) -> None:
@@ -229,39 +254,19 @@ def _streams(mod: ModuleType) -> Streams:
                 self._drain()
             self.inner.close()
 
-    class AsyncFaultedRecordingStream(mod.AsyncByteStream):  # type: ignore[name-defined,misc]
-        __doc__ = FaultedRecordingStream.__doc__
-
-        def __init__(self, inner: Any, recorder: StreamRecorder, faulted: _Faulted) -> None:
-            self.inner, self.recorder, self.faulted = inner, recorder, faulted
-            self._chunks = aiter(inner)
-            self._failed: Exception | None = None
-
+    class AsyncFaultedRecordingStream(_FaultedRecording, mod.AsyncByteStream):  # type: ignore[name-defined,misc]
         async def __aiter__(self) -> AsyncIterator[bytes]:
-            delivery, rt = self.faulted.delivery, self.faulted.read_timeout
             while True:
-                try:
+                with self.reading():
                     chunk = await anext(self._chunks, None)
-                except Exception as exc:
-                    self.recorder.fail(exc)
-                    raise
-                if chunk is None:
-                    self.recorder.complete()
-                else:
-                    self.recorder.feed(chunk)
-                for step in delivery.steps(self.recorder.events):
+                for step in self.received(chunk):
                     if step is None:
                         await self._drain()
                     elif isinstance(step, bytes):
                         yield step
                     else:
-                        await self.faulted.clock.asleep(_bounded(step, rt))
-                        _check_timeout(mod, step, rt)
-                if delivery.cut:
-                    raise _network_error(mod, DISCONNECTED)
+                        await self.faulted.clock.asleep(step)
                 if chunk is None:
-                    if self._failed is not None:
-                        raise self._failed
                     return
 
         async def _drain(self) -> None:
@@ -269,8 +274,7 @@ def _streams(mod: ModuleType) -> Streams:
                 async for chunk in self._chunks:
                     self.recorder.feed(chunk)
             except Exception as exc:
-                self._failed = exc
-                self.recorder.fail(exc)
+                self.failed(exc)
             self.recorder.complete()
 
         async def aclose(self) -> None:
@@ -312,7 +316,7 @@ def _recording_response(mod: ModuleType, request: Any, response: Any, session: S
         # The client gets the events as the recorder decodes and frames them: the provider's
         # content-encoding and framing headers no longer describe that body.
         faulted = _Faulted(FaultedDelivery(faults), session.clock, _read_timeout(request))
-        stream: Any = (streams.async_faulted if is_async else streams.faulted)(response.stream, recorder, faulted)
+        stream: Any = (streams.async_faulted if is_async else streams.faulted)(mod, response.stream, recorder, faulted)
         client_headers: Any = list(recorder.headers.items())
     else:
         stream = (streams.async_recording if is_async else streams.recording)(response.stream, recorder)

@@ -10,11 +10,13 @@ replays from its own cassette."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import anthropic
+import httpx2
 import openai
 import pytest
 from langchain_anthropic import ChatAnthropic
@@ -293,19 +295,23 @@ def test_a_status_fault_never_reaches_the_provider_while_recording(tmp_path: Pat
         assert outcome(run, "http://127.0.0.1:9", 0) == expected
 
 
+BODY = {"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": Q}]}
+
+
+def read(base: str, stop_after: int | None = None) -> list[bytes]:
+    """The raw events a client reads (one per read) until the stream fails or it stops reading."""
+    got: list[bytes] = []
+    with pytest.raises(httpx2.RemoteProtocolError) if stop_after is None else contextlib.nullcontext():
+        with httpx2.stream("POST", base + "/v1/chat/completions", json=BODY) as response:
+            for raw in response.iter_raw():
+                got.append(raw)
+                if len(got) == stop_after:
+                    break
+    return got
+
+
 @pytest.mark.parametrize("k", [0, 1, 5])
 def test_disconnect_after_k_delivers_exactly_k_events_in_both_modes(tmp_path: Path, k: int) -> None:
-    import httpx2
-
-    body = {"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": Q}]}
-
-    def read(base: str) -> list[bytes]:
-        got: list[bytes] = []
-        with pytest.raises(httpx2.RemoteProtocolError):
-            with httpx2.stream("POST", base + "/v1/chat/completions", json=body) as response:
-                got.extend(response.iter_raw())  # one event per read
-        return got
-
     path = tmp_path / "c.json"
     with ProviderEmulator() as emu:
         emu.enqueue(ScriptedResponse(events=events("openai")))
@@ -313,6 +319,27 @@ def test_disconnect_after_k_delivers_exactly_k_events_in_both_modes(tmp_path: Pa
             assert read(emu.base_url) == events("openai")[:k]
     with use_cassette(path, faults=[disconnect_after(k)]):
         assert read("http://127.0.0.1:9") == events("openai")[:k]
+
+
+def test_the_recording_is_whole_however_the_client_stops(tmp_path: Path) -> None:
+    stream = events("openai")
+    with ProviderEmulator() as emu:
+        # The client stops reading before the fault: closing the response reads the rest in.
+        emu.enqueue(ScriptedResponse(events=stream))
+        with use_cassette(tmp_path / "early.json", mode="once", faults=["malformed:at=5"]):
+            assert read(emu.base_url, stop_after=2) == stream[:2]
+        # The provider itself drops the connection after the fault: recorded as it happened.
+        emu.enqueue(ScriptedResponse(events=stream, close_after=6))
+        with use_cassette(tmp_path / "cut.json", mode="once", faults=["disconnect:after=2"]):
+            assert read(emu.base_url) == stream[:2]
+    (early,) = Cassette.load(tmp_path / "early.json").interactions
+    assert early.response.end == "complete" and [e.raw for e in early.response.events or []] == stream
+    (cut,) = Cassette.load(tmp_path / "cut.json").interactions
+    assert cut.response.end == "error" and [e.raw for e in cut.response.events or []] == stream[:6]
+    with use_cassette(tmp_path / "cut.json", faults=["disconnect:after=2"]):
+        assert read("http://127.0.0.1:9") == stream[:2]
+    with use_cassette(tmp_path / "cut.json"):  # without the fault: the provider's own failure
+        assert read("http://127.0.0.1:9") == stream[:6]
 
 
 def test_faulted_delivery_reads_everything_in_before_the_first_fault() -> None:
