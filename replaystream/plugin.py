@@ -7,6 +7,7 @@ an option given on the command line > the closest ``replay`` marker > the
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import replace
@@ -201,7 +202,8 @@ def replay_cassette(request: pytest.FixtureRequest, replay_options: ReplayOption
         reports = request.node.stash.get(_report_key, {})
         failed = any(r.failed for r in reports.values())
         session.finish(token, failed=failed)  # a failed test keeps the previous cassette
-    unused = session.unused() if session.mode == "none" else []
+    # Faults may stop the code early: the interactions they explain are not an error.
+    unused = session.unexplained_unused() if session.mode == "none" else []
     if unused and options.strict and not options.allow_unused and not failed:
         pytest.fail(
             f"{len(unused)} recorded interaction(s) in {session.path} were never replayed: "
@@ -223,10 +225,13 @@ def _cassette_paths(directory: Path, options: ReplayOptions, default_name: str) 
 
 
 def _cassette_path(directory: Path, name: str) -> Path:
+    """``name`` (``.json`` optional) from the test module's cassette folder. ``..`` is
+    resolved on the text of the path: the OS would resolve ``folder/..`` only once
+    ``folder`` exists, and this module's folder may not yet."""
     p = Path(name)
     if p.suffix != SUFFIX:
         p = p.with_name(p.name + SUFFIX)
-    return p if p.is_absolute() else directory / p
+    return Path(os.path.normpath(p if p.is_absolute() else directory / p))
 
 
 def _hook_scrubber(config: pytest.Config) -> Any:
@@ -309,14 +314,40 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 # -- fixtures built on the fakes and snapshots (imported lazily: LangChain is heavy) ------
 @pytest.fixture
-def replay_chat_model(replay_cassette: Session) -> Any:
-    """A ``ReplayChatModel`` replaying the chat streams of the test's cassette."""
+def replay_chat_model_factory() -> Any:
+    """The real chat model ``replay_chat_model`` records from: override it to return one,
+    e.g. ``ChatAnthropic(model="claude-3-5-sonnet-latest")``. It is only set up when the
+    test's cassette records, so replay needs neither the provider's SDK nor its key."""
+    return None
+
+
+@pytest.fixture
+def replay_chat_model(request: pytest.FixtureRequest, replay_cassette: Session) -> Any:
+    """A chat model for this test's cassette: while it records (``--replay-mode=once`` with
+    no cassette yet, ``new_episodes``, ``all``, ``rewrite``), the real model of
+    ``replay_chat_model_factory``, its HTTP traffic recorded into the cassette; otherwise a
+    ``ReplayChatModel`` replaying the cassette's chat streams at the message level."""
+    session = replay_cassette
+    if session.can_record:
+        model = request.getfixturevalue("replay_chat_model_factory")
+        if model is None:
+            pytest.fail(
+                f"replay_chat_model has no real model to record {session.path} from (mode {session.mode!r}).\n"
+                "  Override the replay_chat_model_factory fixture (in conftest.py) to return one, e.g. "
+                "ChatAnthropic(model=\"claude-3-5-sonnet-latest\"), and set its API key while recording.",
+                pytrace=False)
+        return model
+    if not session.existed:
+        pytest.fail(
+            f"replay_chat_model: no cassette to replay at {session.path} (mode {session.mode!r}).\n"
+            "  Record it once: run pytest --replay-mode=once with the provider's API key set; the "
+            "replay_chat_model_factory fixture names the real model to record from.", pytrace=False)
     from .langchain.fakes import ReplayChatModel
     from .langchain.fakes.wire import CHAT_APIS
 
-    model = ReplayChatModel.from_cassette(replay_cassette.cassette)
-    chat = [n for n, i in enumerate(replay_cassette.cassette.interactions) if (i.provider, i.api) in CHAT_APIS]
-    replay_cassette.index.mark_used(chat)  # replayed at the message level: not "unused"
+    model = ReplayChatModel.from_cassette(session.cassette)
+    chat = [n for n, i in enumerate(session.cassette.interactions) if (i.provider, i.api) in CHAT_APIS]
+    session.index.mark_used(chat)  # replayed at the message level: not "unused"
     return model
 
 

@@ -2,7 +2,10 @@
 
 Replay sessions (:mod:`.session`) and ``replaystream serve`` (:mod:`replaystream.emulator`)
 both ask a :class:`ReplayEngine`; it is the only code that takes from the match index
-and applies the fault plan, so both answer the same request the same way.
+and applies the fault plan, so both answer the same request the same way. Faults are
+decided here in every mode: a ``status`` fault answers before the cassette is consulted
+(:class:`Inject`, recording or not), and a recorded response carries its stream faults
+(:class:`Record` ``faults``) for the transport to apply to what the client sees.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Union
 
 from ..cassette.model import Interaction, Request, Response
 from ..errors import CassetteExhaustedError, CassetteMissError
-from ..providers import detect
+from ..providers import UNKNOWN, detect
 from .faults import Fault, FaultPlan
 from .matching import MatchConfig, MatchIndex, closest, request_key
 
@@ -45,7 +48,13 @@ class Inject:
 
 @dataclass(frozen=True)
 class Record:
-    """Nothing to replay and recording is allowed: send the request for real."""
+    """Nothing to replay and recording is allowed: send the request for real.
+
+    ``faults`` are this response's stream faults (disconnect, malformed, delay): the client
+    gets the stream as they shape it while the whole stream is recorded.
+    """
+
+    faults: tuple[Fault, ...] = ()
 
 
 Plan = Union[Replay, Inject, Record]
@@ -75,19 +84,30 @@ class ReplayEngine:
 
     def plan(self, request: Request) -> Plan:
         """What to answer ``request`` with; raises the miss when nothing may answer it."""
+        injected = self._injected(request)
+        if injected is not None:
+            return injected
         if self.replay:
-            if self.faults.faults and self.index.was_recorded(request):
-                injected = self.faults.intercept(request, detect(request.path, request.headers)[0])
-                if injected is not None:
-                    return Inject(injected)
             hit = self.index.take(request, repeat=self.allow_repeats)
             if hit is not None:
                 n, interaction = hit
                 response, delays = self.faults.shape(interaction.response)
                 return Replay(response, delays, n)
         if self.record:
-            return Record()
+            return Record(self.faults.recording())
         raise self.miss(request)
+
+    def _injected(self, request: Request) -> Inject | None:
+        """A ``status`` fault's error for this attempt: the same whether the response would be
+        replayed or recorded (it never reaches the provider). Only a provider API request (or
+        one the cassette holds) uses a fault up, not a health check."""
+        if not self.faults.faults:
+            return None
+        provider = detect(request.path, request.headers)[0]
+        if provider == UNKNOWN and not self.index.was_recorded(request):
+            return None
+        response = self.faults.intercept(request, provider)
+        return None if response is None else Inject(response)
 
     def miss(self, request: Request) -> CassetteMissError:
         """The error for a request nothing answers: what was recorded, and the one fix."""

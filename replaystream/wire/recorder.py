@@ -7,7 +7,7 @@ stream, so recording never delays a token; the same object serves sync and async
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ..cassette.model import END_CLIENT_CLOSED, END_COMPLETE, END_ERROR, EndState, Event, Response
 from .pacing import REAL_CLOCK, Clock
@@ -44,6 +44,12 @@ class StreamRecorder:
         self._body_ms = 0.0
         self._lock = threading.Lock()
         self.done = False
+
+    @property
+    def events(self) -> Sequence[Event]:
+        """The events framed so far (read only; a stream only): a faulted recording hands
+        them to the client one by one."""
+        return self._events
 
     def _now_ms(self) -> float:
         return (self.clock.now() - self.started) * 1000.0

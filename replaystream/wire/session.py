@@ -85,6 +85,9 @@ class Session:
                                    replay=self.can_replay, record=self.can_record,
                                    where=f"cassette {self.path} (mode {self.mode!r})", existed=self.existed)
         self.new: list[Interaction] = []
+        # Typed records (a ReplayTool's calls, ...) are written into ``cassette.records``
+        # directly; the cassette is saved when they changed, as for new interactions.
+        self._records_before = list(self.cassette.records)
         self.misses: list[CassetteMissError] = []
         self.open = False
         self._recorders: list[StreamRecorder] = []
@@ -148,14 +151,16 @@ class Session:
                     _current.set(None)
             transport.uninstall()
             self._exits.close()
-        if self.new and not failed and self.options.persist:
+        records = self.cassette.records != self._records_before
+        if (self.new or records) and not failed and self.options.persist:
             self.cassette.interactions = self.cassette.interactions + self.new
             self.cassette.meta.setdefault("format", FORMAT_META)
             try:
                 self.cassette.save(self.path)
             except OSError as exc:  # disk full, read-only, permissions: the old file is still there
+                what = f"{len(self.new)} new interaction(s)" + (" and changed records" if records else "")
                 raise RecordingError(
-                    f"could not save {len(self.new)} new interaction(s) to cassette {self.path}: "
+                    f"could not save {what} to cassette {self.path}: "
                     f"{exc.strerror or exc} (errno {exc.errno}).\n"
                     "  Nothing was written: the previous cassette is untouched. Free the space (or fix the "
                     "permissions) and run the recording again.") from exc
@@ -165,6 +170,11 @@ class Session:
         if not self.can_replay:
             return []
         return [n for n in self.index.unused() if n < len(self.cassette.interactions)]
+
+    def unexplained_unused(self) -> list[int]:
+        """:meth:`unused`, less those a declared fault explains: from the first request a fault
+        changed on, the code under test may stop (see :meth:`.faults.FaultPlan.explains_unused`)."""
+        return [n for n in self.unused() if not self.engine.faults.explains_unused(n)]
 
 
 class CassetteContext:

@@ -5,12 +5,14 @@ Patching ``HTTPTransport.handle_request`` / ``AsyncHTTPTransport.handle_async_re
 inside ``ChatOpenAI`` / ``ChatAnthropic``. Both packages are patched because the current
 openai and anthropic SDKs use ``httpx2`` while other clients still use ``httpx``.
 
-The logic lives in :mod:`.engine` (what to answer), :mod:`.player` (when), :mod:`.recorder`
-and :mod:`.session`; this module only adapts it to each package's sync and async stream classes.
+The logic lives in :mod:`.engine` (what to answer), :mod:`.player` (when), :mod:`.recorder`,
+:mod:`.faults` (what a faulted recording hands on) and :mod:`.session`; this module only
+adapts it to each package's sync and async stream classes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from functools import cache
@@ -20,6 +22,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..cassette.model import Request
 from ..cassette.model import Response as RecordedResponse
 from .engine import Inject, Record, Replay
+from .faults import DISCONNECTED, Fault, FaultedDelivery
+from .pacing import Clock
 from .player import Player
 from ..providers import is_event_stream
 from .http import TRANSFER_RESPONSE_HEADERS, header_dict, parse_body
@@ -89,6 +93,62 @@ def _read_timeout(request: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
+class _Faulted(NamedTuple):
+    """What a faulted recording stream needs besides the provider's stream and the recorder."""
+
+    delivery: FaultedDelivery
+    clock: Clock
+    read_timeout: float | None
+
+
+class _FaultedRecording:
+    """What the sync and async faulted recording streams share; they differ only in how
+    they read and sleep. The provider's whole stream is recorded; the client gets it event
+    by event as the faults shape it (:class:`.faults.FaultedDelivery`). At the first faulted
+    event the rest is read into the recording (``_drain``), so the cassette is complete
+    however the client's stream ends; a client closing before that point drains it too."""
+
+    def __init__(self, mod: ModuleType, inner: Any, recorder: StreamRecorder, faulted: _Faulted) -> None:
+        self.mod, self.inner, self.recorder, self.faulted = mod, inner, recorder, faulted
+        self._chunks = aiter(inner) if hasattr(inner, "__aiter__") else iter(inner)
+        self._failed: Exception | None = None  # the provider's own failure while draining
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Around one read of the provider's stream: a network error is recorded, then raised."""
+        try:
+            yield
+        except Exception as exc:
+            self.recorder.fail(exc)
+            raise
+
+    def received(self, chunk: bytes | None) -> Iterator[float | bytes | None]:
+        """Take one read (``None``: the stream ended) and say what to do, as
+        :meth:`.faults.FaultedDelivery.steps` does, with a float already bounded by the read
+        timeout; the timeout, the dropped connection or the provider's own failure is raised
+        from here when the stream resumes it."""
+        if chunk is None:
+            self.recorder.complete()
+        else:
+            self.recorder.feed(chunk)
+        read_timeout = self.faulted.read_timeout
+        for step in self.faulted.delivery.steps(self.recorder.events):
+            if isinstance(step, float):
+                yield _bounded(step, read_timeout)
+                _check_timeout(self.mod, step, read_timeout)
+            else:
+                yield step
+        if self.faulted.delivery.cut:
+            raise _network_error(self.mod, DISCONNECTED)
+        if chunk is None and self._failed is not None:
+            raise self._failed
+
+    def failed(self, exc: Exception) -> None:
+        """The provider's stream failed while draining: recorded, and raised at its end."""
+        self._failed = exc
+        self.recorder.fail(exc)
+
+
 class Streams(NamedTuple):
     """One package's stream classes (each subclasses that package's own byte stream bases)."""
 
@@ -96,6 +156,8 @@ class Streams(NamedTuple):
     async_replay: type
     recording: type
     async_recording: type
+    faulted: type  # recording under stream faults
+    async_faulted: type
 
 
 @cache
@@ -164,7 +226,64 @@ def _streams(mod: ModuleType) -> Streams:
             self.recorder.close()
             await self.inner.aclose()
 
-    return Streams(ReplayStream, AsyncReplayStream, RecordingStream, AsyncRecordingStream)
+    class FaultedRecordingStream(_FaultedRecording, mod.SyncByteStream):  # type: ignore[name-defined,misc]
+        def __iter__(self) -> Iterator[bytes]:
+            while True:
+                with self.reading():
+                    chunk = next(self._chunks, None)
+                for step in self.received(chunk):
+                    if step is None:
+                        self._drain()
+                    elif isinstance(step, bytes):
+                        yield step
+                    else:
+                        self.faulted.clock.sleep(step)
+                if chunk is None:
+                    return
+
+        def _drain(self) -> None:
+            try:
+                for chunk in self._chunks:
+                    self.recorder.feed(chunk)
+            except Exception as exc:
+                self.failed(exc)
+            self.recorder.complete()
+
+        def close(self) -> None:
+            if not self.recorder.done:
+                self._drain()
+            self.inner.close()
+
+    class AsyncFaultedRecordingStream(_FaultedRecording, mod.AsyncByteStream):  # type: ignore[name-defined,misc]
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            while True:
+                with self.reading():
+                    chunk = await anext(self._chunks, None)
+                for step in self.received(chunk):
+                    if step is None:
+                        await self._drain()
+                    elif isinstance(step, bytes):
+                        yield step
+                    else:
+                        await self.faulted.clock.asleep(step)
+                if chunk is None:
+                    return
+
+        async def _drain(self) -> None:
+            try:
+                async for chunk in self._chunks:
+                    self.recorder.feed(chunk)
+            except Exception as exc:
+                self.failed(exc)
+            self.recorder.complete()
+
+        async def aclose(self) -> None:
+            if not self.recorder.done:
+                await self._drain()
+            await self.inner.aclose()
+
+    return Streams(ReplayStream, AsyncReplayStream, RecordingStream, AsyncRecordingStream,
+                   FaultedRecordingStream, AsyncFaultedRecordingStream)
 
 
 def _replay_response(mod: ModuleType, request: Any, session: Session, planned: Replay | Inject,
@@ -184,19 +303,28 @@ def _replay_response(mod: ModuleType, request: Any, session: Session, planned: R
 
 
 def _recording_response(mod: ModuleType, request: Any, response: Any, session: Session, req: Request,
-                        started: float, is_async: bool) -> Any:
+                        started: float, is_async: bool, faults: tuple[Fault, ...] = ()) -> Any:
     headers = {k.lower(): v for k, v in response.headers.items()}
+    is_stream = is_event_stream(headers.get("content-type"))
     recorder = StreamRecorder(
-        response.status_code, headers, stream=is_event_stream(headers.get("content-type")), started=started,
+        response.status_code, headers, stream=is_stream, started=started,
         on_done=lambda resp: session.on_recorded(req, resp), clock=session.clock,
     )
     session.track(recorder)
     streams = _streams(mod)
-    stream_cls = streams.async_recording if is_async else streams.recording
+    if faults and is_stream:
+        # The client gets the events as the recorder decodes and frames them: the provider's
+        # content-encoding and framing headers no longer describe that body.
+        faulted = _Faulted(FaultedDelivery(faults), session.clock, _read_timeout(request))
+        stream: Any = (streams.async_faulted if is_async else streams.faulted)(mod, response.stream, recorder, faulted)
+        client_headers: Any = list(recorder.headers.items())
+    else:
+        stream = (streams.async_recording if is_async else streams.recording)(response.stream, recorder)
+        client_headers = response.headers
     return mod.Response(
         status_code=response.status_code,
-        headers=response.headers,
-        stream=stream_cls(response.stream, recorder),
+        headers=client_headers,
+        stream=stream,
         request=request,
         extensions=response.extensions,
     )
@@ -218,7 +346,7 @@ def _patch_module(mod: ModuleType) -> list[Patch]:
             return _replay_response(mod, request, session, planned, is_async=False)
         started = session.clock.now()
         response = orig_sync(self, request)
-        return _recording_response(mod, request, response, session, req, started, is_async=False)
+        return _recording_response(mod, request, response, session, req, started, False, planned.faults)
 
     async def handle_async_request(self: Any, request: Any) -> Any:
         session = _resolve_session()
@@ -231,7 +359,7 @@ def _patch_module(mod: ModuleType) -> list[Patch]:
             return _replay_response(mod, request, session, planned, is_async=True)
         started = session.clock.now()
         response = await orig_async(self, request)
-        return _recording_response(mod, request, response, session, req, started, is_async=True)
+        return _recording_response(mod, request, response, session, req, started, True, planned.faults)
 
     return [(sync_cls, "handle_request", handle_request), (async_cls, "handle_async_request", handle_async_request)]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from replaystream import Cassette, use_cassette
+from replaystream.cassette.model import Interaction, Request, Response
 from replaystream.emulator import ProviderEmulator, ScriptedResponse, anthropic_messages_stream
 
 POLAR = ["Polar bears actually", " have transparent, hollow fur, not", " white fur."]
@@ -129,3 +130,21 @@ def test_each(i):
         assert inter.response.events and inter.response.end in ("complete", "client_closed")
     # and the recorded suite replays offline
     pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2").assert_outcomes(passed=n)
+
+
+def test_a_relative_cassette_name_resolves_whether_or_not_this_modules_folder_exists(
+        pytester: pytest.Pytester) -> None:
+    shared = pytester.path / "cassettes" / "other_module" / "test_x.json"
+    shared.parent.mkdir(parents=True)
+    Cassette([Interaction(Request("GET", "/item"), Response(200, {"content-type": "text/plain"}, body=b"shared"))]
+             ).save(shared)
+    pytester.makepyfile(test_mine="""
+import httpx2, pytest
+
+@pytest.mark.replay("../other_module/test_x")
+def test_shared(replay_cassette):
+    assert httpx2.get("http://127.0.0.1:9/item").text == "shared"
+    assert ".." not in str(replay_cassette.path)
+""")
+    assert not (pytester.path / "cassettes" / "test_mine").exists()  # the OS could not resolve test_mine/..
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)

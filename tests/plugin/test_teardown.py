@@ -98,3 +98,29 @@ def test_h(replay_cassette):
     assert replay_cassette.new[0].note == "seen by the hook"
 """)
     pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_unused_interactions_a_fault_explains_are_not_an_error(pytester: pytest.Pytester) -> None:
+    # The injected 500 ends the test's requests: both recorded items go unused, as the fault explains.
+    pytester.makepyfile(test_t="""
+import httpx2, pytest
+
+@pytest.mark.replay("items", faults=["status:500"])
+def test_error_first():
+    assert httpx2.get("http://127.0.0.1:9/item/0").status_code == 500
+
+@pytest.mark.replay("items", faults=["status:500:request=1"])
+def test_fault_never_fired():
+    assert httpx2.get("http://127.0.0.1:9/item/0").text == "item 0"
+
+@pytest.mark.replay("items", faults=["status:500:request=1"])
+def test_before_the_fault_still_counts():
+    assert httpx2.get("http://127.0.0.1:9/item/1").text == "item 1"
+    assert httpx2.get("http://127.0.0.1:9/item/1").status_code == 500
+""")
+    write_cassette(pytester.path / "cassettes" / "test_t" / "items.json")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3, errors=2)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_fault_never_fired*", "*never replayed: #1 GET /item/1*",
+                                 "*ERROR at teardown of test_before_the_fault_still_counts*",
+                                 "*never replayed: #0 GET /item/0*"])

@@ -14,6 +14,7 @@ from replaystream.cassette.model import Event, Interaction, Request, Response
 from replaystream.errors import CassetteExhaustedError, CassetteMissError
 from replaystream.wire import transport
 from replaystream.wire.engine import Inject, Record, Replay, ReplayEngine
+from replaystream.wire.faults import Fault
 from replaystream.wire.session import Session
 
 PACKAGE = Path(replaystream.__file__).parent
@@ -114,3 +115,37 @@ def test_stream_classes_are_named() -> None:
 def test_a_session_records_when_its_mode_allows(tmp_path: Path) -> None:
     session = Session(tmp_path / "new.json", mode="once")
     assert isinstance(session.plan(chat("a")), Record) and session.misses == []
+
+
+def test_faults_are_planned_while_recording_too() -> None:
+    engine = ReplayEngine([], replay=False, record=True, faults=["status:429", "disconnect:after=2",
+                                                                "malformed:at=1:request=1"])
+    injected = engine.plan(chat("a"))
+    assert isinstance(injected, Inject) and injected.response.status == 429  # never sent upstream
+    # the retry goes upstream, with the stream faults the client must see
+    assert engine.plan(chat("a")) == Record((Fault("disconnect", at=2),))
+    assert engine.plan(chat("b")) == Record((Fault("malformed", at=1, request=1),))
+    assert engine.plan(chat("c")) == Record()
+    assert engine.faults.fired == 0 and engine.faults.explains_unused(0)
+
+
+def test_a_status_fault_answers_an_unrecorded_provider_request_in_replay() -> None:
+    # Decided before the cassette is consulted, as while recording: no recording is needed.
+    engine = ReplayEngine([], faults=["status:500"], existed=False)
+    with pytest.raises(CassetteMissError):  # not a provider API call (a health check): no fault used up
+        engine.plan(Request("GET", "/"))
+    plan = engine.plan(chat("never recorded"))
+    assert isinstance(plan, Inject) and plan.response.status == 500
+    with pytest.raises(CassetteMissError, match="The cassette does not exist"):
+        engine.plan(chat("never recorded"))  # the fault is used up: the retry misses
+
+
+def test_only_a_fault_that_changed_a_stream_explains_unused_interactions() -> None:
+    engine = ReplayEngine(interactions(), faults=["disconnect:after=5"])  # beyond the one-event stream
+    assert isinstance(engine.plan(chat("a")), Replay)
+    assert engine.faults.fired is None and not engine.faults.explains_unused(1)
+    cut = ReplayEngine(interactions(), faults=["disconnect:after=0:request=1"])
+    cut.plan(chat("a"))
+    replayed = cut.plan(chat("b"))
+    assert isinstance(replayed, Replay) and replayed.response.events == [] and replayed.response.end == "error"
+    assert cut.faults.fired == 1 and [cut.faults.explains_unused(n) for n in range(3)] == [False, True, True]

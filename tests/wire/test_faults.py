@@ -1,23 +1,28 @@
-"""Deterministic faults on replay, met by the real SDKs and LangChain integrations.
+"""Deterministic faults on replay and while recording, met by the real SDKs and LangChain
+integrations.
 
 Each fault is compared with the same client against a provider that really fails that
 way (the loopback emulator): same exception type, same point in the stream. Retries
-reach the recorded stream; the cassette never changes."""
+reach the recorded stream; the cassette never changes. Recording under a fault shows the
+client the same failure and records the provider's whole response, so the fault test
+replays from its own cassette."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import anthropic
+import httpx2
 import openai
 import pytest
 from langchain_anthropic import ChatAnthropic
 from langchain_openai import ChatOpenAI
 
-from replaystream import use_cassette
+from replaystream import Cassette, use_cassette
 from replaystream.emulator import (
     ProviderEmulator,
     ScriptedResponse,
@@ -26,7 +31,8 @@ from replaystream.emulator import (
     openai_chat_stream,
     openai_error,
 )
-from replaystream.wire.faults import Fault, FaultSpecError, disconnect_after, http_error, malform
+from replaystream.cassette.model import Event
+from replaystream.wire.faults import Fault, FaultedDelivery, FaultSpecError, disconnect_after, http_error, malform
 
 TEXT = ["one", " two", " three", " four", " five", " six"]
 Q = "count"
@@ -135,7 +141,7 @@ def replayed(path: Path, faults: list[Any], run: Callable[..., list[str]], retri
 def test_disconnect_after_event_k_fails_like_a_dropped_connection(recorded: dict[str, Path], client: str) -> None:
     provider, run = CLIENTS[client]
     k = 3
-    expected = live([ScriptedResponse(events=events(provider), close_after=k + 1)], run)
+    expected = live([ScriptedResponse(events=events(provider), close_after=k)], run)
     got = replayed(recorded[client], [disconnect_after(k)], run)
     assert expected[1] is not None
     assert got == expected
@@ -224,3 +230,124 @@ def test_retry():
 def test_bad_fault_specs_are_typed_errors(spec: str, problem: str) -> None:
     with pytest.raises(FaultSpecError, match=problem):
         Fault.parse(spec)
+
+
+# -- faults while recording: the client sees the fault, the cassette gets the whole stream --------
+def live_fault(fault: str, provider: str) -> tuple[ScriptedResponse, float | None]:
+    """The provider really failing as ``fault`` says, and the client's read timeout."""
+    kind, k = fault.split(":")[0], 3
+    if kind == "disconnect":
+        return ScriptedResponse(events=events(provider), close_after=k), None
+    if kind == "malformed":
+        broken = list(events(provider))
+        broken[k] = malform(broken[k])
+        return ScriptedResponse(events=broken), None
+    gaps = [0.0] * len(events(provider))
+    gaps[2] = 600.0
+    return ScriptedResponse(events=events(provider), gaps_ms=gaps), 0.2
+
+
+FAULTS_WHILE_RECORDING = [(c, f) for c in sorted(CLIENTS) for f in ("disconnect:after=3", "malformed:at=3")] + [
+    (c, "delay:at=2:seconds=0.6") for c in ("anthropic.Anthropic", "openai.OpenAI")]
+
+
+@pytest.mark.parametrize("client,fault", FAULTS_WHILE_RECORDING)
+def test_record_a_fault_test_from_scratch_then_replay_it(tmp_path: Path, client: str, fault: str) -> None:
+    provider, run = CLIENTS[client]
+    script, timeout = live_fault(fault, provider)
+    expected = live([script], run, 0, timeout)
+    assert expected[1] is not None
+    path = tmp_path / "new.json"
+    with ProviderEmulator() as emu:  # a healthy provider: the fault is replaystream's
+        emu.enqueue(ScriptedResponse(events=events(provider)))
+        with use_cassette(path, mode="once", faults=[fault]):
+            assert outcome(run, emu.base_url, 0, timeout) == expected
+    (inter,) = Cassette.load(path).interactions
+    assert inter.response.end == "complete"  # recorded whole, past the point the client failed
+    assert [e.raw for e in inter.response.events or []] == events(provider)
+    assert replayed(path, [fault], run, 0, timeout) == expected  # the same failure from the cassette
+    assert replayed(path, [], run, 0, timeout) == (TEXT, None)
+
+
+@pytest.mark.parametrize("client", ["anthropic.Anthropic", "openai.OpenAI", "ChatOpenAI"])
+def test_a_status_fault_never_reaches_the_provider_while_recording(tmp_path: Path, client: str) -> None:
+    provider, run = CLIENTS[client]
+    path = tmp_path / "new.json"
+    with ProviderEmulator() as emu:
+        emu.enqueue(ScriptedResponse(events=events(provider)))
+        with use_cassette(path, mode="once", faults=["status:429:retry_after=0.01"]):
+            assert outcome(run, emu.base_url, 2) == (TEXT, None)  # the retry went upstream
+        assert len(emu.requests) == 1
+    assert [i.response.status for i in Cassette.load(path).interactions] == [200]
+    assert replayed(path, ["status:429:retry_after=0.01"], run, 2) == (TEXT, None)
+    # Without retries nothing reaches the provider, nothing is recorded, and replay (with no
+    # cassette at all) answers with the same injected error.
+    error = (openai_error(500, "boom", "server_error") if provider == "openai"
+             else anthropic_error(500, "api_error", "boom"))
+    expected = live([error], run)
+    fresh = tmp_path / "fresh.json"
+    with ProviderEmulator() as emu:
+        with use_cassette(fresh, mode="once", faults=["status:500"]):
+            assert outcome(run, emu.base_url, 0) == expected
+        assert emu.requests == []
+    assert not fresh.exists()
+    with use_cassette(fresh, faults=["status:500"]):
+        assert outcome(run, "http://127.0.0.1:9", 0) == expected
+
+
+BODY = {"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": Q}]}
+
+
+def read(base: str, stop_after: int | None = None) -> list[bytes]:
+    """The raw events a client reads (one per read) until the stream fails or it stops reading."""
+    got: list[bytes] = []
+    with pytest.raises(httpx2.RemoteProtocolError) if stop_after is None else contextlib.nullcontext():
+        with httpx2.stream("POST", base + "/v1/chat/completions", json=BODY) as response:
+            for raw in response.iter_raw():
+                got.append(raw)
+                if len(got) == stop_after:
+                    break
+    return got
+
+
+@pytest.mark.parametrize("k", [0, 1, 5])
+def test_disconnect_after_k_delivers_exactly_k_events_in_both_modes(tmp_path: Path, k: int) -> None:
+    path = tmp_path / "c.json"
+    with ProviderEmulator() as emu:
+        emu.enqueue(ScriptedResponse(events=events("openai")))
+        with use_cassette(path, mode="all", faults=[f"disconnect:after={k}"]):
+            assert read(emu.base_url) == events("openai")[:k]
+    with use_cassette(path, faults=[disconnect_after(k)]):
+        assert read("http://127.0.0.1:9") == events("openai")[:k]
+
+
+def test_the_recording_is_whole_however_the_client_stops(tmp_path: Path) -> None:
+    stream = events("openai")
+    with ProviderEmulator() as emu:
+        # The client stops reading before the fault: closing the response reads the rest in.
+        emu.enqueue(ScriptedResponse(events=stream))
+        with use_cassette(tmp_path / "early.json", mode="once", faults=["malformed:at=5"]):
+            assert read(emu.base_url, stop_after=2) == stream[:2]
+        # The provider itself drops the connection after the fault: recorded as it happened.
+        emu.enqueue(ScriptedResponse(events=stream, close_after=6))
+        with use_cassette(tmp_path / "cut.json", mode="once", faults=["disconnect:after=2"]):
+            assert read(emu.base_url) == stream[:2]
+    (early,) = Cassette.load(tmp_path / "early.json").interactions
+    assert early.response.end == "complete" and [e.raw for e in early.response.events or []] == stream
+    (cut,) = Cassette.load(tmp_path / "cut.json").interactions
+    assert cut.response.end == "error" and [e.raw for e in cut.response.events or []] == stream[:6]
+    with use_cassette(tmp_path / "cut.json", faults=["disconnect:after=2"]):
+        assert read("http://127.0.0.1:9") == stream[:2]
+    with use_cassette(tmp_path / "cut.json"):  # without the fault: the provider's own failure
+        assert read("http://127.0.0.1:9") == stream[:6]
+
+
+def test_faulted_delivery_reads_everything_in_before_the_first_fault() -> None:
+    stream = [Event(f'data: {{"n": {n}}}\n\n'.encode()) for n in range(5)]
+    delivery = FaultedDelivery([Fault("malformed", at=1), Fault("delay", at=2, seconds=0.5),
+                                Fault("disconnect", at=3)])
+    steps = list(delivery.steps(stream))
+    # None: "read the rest into the recording now", once, before the first faulted event.
+    assert steps == [stream[0].raw, None, malform(stream[1].raw), 0.5, stream[2].raw]
+    assert delivery.cut and malform(stream[1].raw) != stream[1].raw
+    assert list(FaultedDelivery([]).steps(stream)) == [e.raw for e in stream]

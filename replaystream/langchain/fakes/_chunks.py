@@ -49,10 +49,14 @@ class RecordedResponse:
     request: list[dict[str, Any]] | None = None
     texts: tuple[str, ...] = field(default=(), repr=False, compare=False)
     """``ChatGenerationChunk.text`` of each chunk, computed once by the validator."""
+    identity: Mapping[str, Any] | None = field(default=None, compare=False)
+    """The provider this response came from, in record keys (``name``, ``ls_provider``, ...),
+    when it is its own: a cassette mixing providers reports each response's. Not part of
+    equality: it describes where the chunks came from, not what they are."""
 
     @classmethod
     def build(cls, chunks: Sequence[ChunkLike], request: Sequence[Any] | None = None,
-              where: str = "chunks") -> RecordedResponse:
+              where: str = "chunks", identity: Mapping[str, Any] | None = None) -> RecordedResponse:
         """Normalise chunk objects or dicts (with optional ``ms``) into a response."""
         msgs: list[AIMessageChunk] = []
         times: list[float | None] = []
@@ -67,7 +71,7 @@ class RecordedResponse:
         ms_tuple = tuple(float(t) for t in timed) if timed else None
         req = None if request is None else request_view(request)
         texts = tuple(ChatGenerationChunk(message=m).text for m in msgs)
-        return cls(tuple(msgs), ms_tuple, req, texts)
+        return cls(tuple(msgs), ms_tuple, req, texts, None if identity is None else dict(identity))
 
     def to_json(self) -> list[dict[str, Any]]:
         return [chunk_to_json(c, None if self.ms is None else self.ms[n])
@@ -158,6 +162,14 @@ def fresh_copy(template: AIMessageChunk, msg_id: str | None) -> AIMessageChunk:
     private = template.__pydantic_private__
     _set(msg, "__pydantic_private__", dict(private) if private else private)
     return msg
+
+
+def closing_chunk(last: AIMessageChunk, msg_id: str) -> AIMessageChunk:
+    """The empty ``chunk_position="last"`` chunk LangChain appends to a stream that did not
+    end with one; made here so its id is ``last``'s (or ``msg_id``), the same on every run,
+    not the random ``lc_run--<uuid>`` of the run."""
+    return AIMessageChunk(content="" if isinstance(last.content, str) else [], chunk_position="last",
+                          id=last.id or msg_id)
 
 
 def generation(message: AIMessageChunk, text: str) -> ChatGenerationChunk:

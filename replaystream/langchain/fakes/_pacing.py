@@ -62,6 +62,16 @@ class Sequencer(Generic[T]):
             self.position += 1
             return n, self.items[n]
 
+    def peek(self) -> T | None:
+        """What the next :meth:`take` hands out (``None`` when it would raise)."""
+        with self._lock:
+            n = self.position
+            if n >= len(self.items):
+                if not self.cycle or not self.items:
+                    return None
+                n = 0
+            return self.items[n]
+
     def reset(self) -> None:
         with self._lock:
             self.position = 0

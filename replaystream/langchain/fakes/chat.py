@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from operator import itemgetter
 from typing import Any
 
@@ -30,7 +31,8 @@ from pydantic import BaseModel, PrivateAttr, field_validator
 from ...cassette.model import Cassette, Record
 from ...errors import CassetteError, CassetteMissError, StrictMismatchError, UsageError
 from . import _pacing
-from ._chunks import ChunkLike, RecordedResponse, fresh_copy, generation, request_diff, request_view, split_text
+from ._chunks import (ChunkLike, RecordedResponse, closing_chunk, fresh_copy, generation, request_diff, request_view,
+                      split_text)
 from .errors import ChunkFormatError
 
 RECORD_KIND = "chat_chunks"
@@ -58,8 +60,10 @@ class ReplayChatModel(BaseChatModel):
         ReplayChatModel(responses=[[tool_call_chunk], [{"content": "Done."}]])
 
     Chunks without a recorded id get ``f"{id_prefix}-{response index}"``, so two runs
-    produce the same ids. The recorded chunks are private attributes: LangChain's run
-    serialisation (``repr`` of the model) never walks them.
+    produce the same ids; a response that does not end with a ``chunk_position="last"``
+    chunk gets one (empty, with that id) as LangChain would append it. The recorded
+    chunks are private attributes: LangChain's run serialisation (``repr`` of the model)
+    never walks them.
     """
 
     model: str = "replay"
@@ -82,6 +86,7 @@ class ReplayChatModel(BaseChatModel):
     _sequencer: _pacing.Sequencer[RecordedResponse] = PrivateAttr()
     _received: list[list[dict[str, Any]]] = PrivateAttr(default_factory=list)
     _clock: _pacing.Clock = PrivateAttr(default=_pacing.REAL_CLOCK)
+    _serialized_base: dict[str, Any] | None = PrivateAttr(default=None)
 
     def __init__(self, *, responses: Iterable[ResponseLike] = (),
                  requests: Sequence[Sequence[Any] | None] | None = None,
@@ -143,10 +148,14 @@ class ReplayChatModel(BaseChatModel):
         """The plug-in point for other sources (a cassette of HTTP interactions, ...).
 
         ``identity`` uses the record keys (``name``, ``ls_provider``, ``ls_model_name``,
-        ``ls_temperature``, ``ls_max_tokens``); explicit keyword arguments win over it.
+        ``ls_temperature``, ``ls_max_tokens``); explicit keyword arguments win over it, and
+        over each response's own ``identity``.
         """
         fields = {_IDENTITY_FIELDS[k]: v for k, v in (identity or {}).items()
                   if k in _IDENTITY_FIELDS and v is not None}
+        given = {k for k, attr in _IDENTITY_FIELDS.items() if attr in kwargs}
+        responses = [replace(r, identity={k: v for k, v in r.identity.items() if k not in given})
+                     if r.identity is not None and given else r for r in responses]
         return cls(responses=list(responses), **{**fields, **kwargs})
 
     @classmethod
@@ -155,7 +164,8 @@ class ReplayChatModel(BaseChatModel):
 
         The recorded events go through the real ``ChatAnthropic`` / ``ChatOpenAI`` parsing,
         so the chunks are exactly the production ones; the provider identity (name,
-        ``ls_*`` metadata) comes from the recorded request. ``chat_chunks`` records in the
+        ``ls_*`` metadata) comes from each response's recorded request, so a cassette
+        mixing providers replays each response as its own. ``chat_chunks`` records in the
         cassette are used when it holds no HTTP chat interactions.
 
         Example::
@@ -199,7 +209,8 @@ class ReplayChatModel(BaseChatModel):
             if not isinstance(chunks, list):
                 raise CassetteError(path, f"{where}.chunks", "expected a list of chunk objects")
             try:
-                responses.append(RecordedResponse.build(chunks, rec.data.get("request"), where=where + ".chunks"))
+                responses.append(RecordedResponse.build(chunks, rec.data.get("request"), where=where + ".chunks",
+                                                        identity=rec.data.get("identity")))
             except ChunkFormatError as exc:
                 raise CassetteError(path, where, str(exc), "fix the chunk by hand, or record it again") from None
         identity = picked[0][1].data.get("identity") or {}
@@ -217,8 +228,8 @@ class ReplayChatModel(BaseChatModel):
     def to_records(self, name: str | None = None) -> list[Record]:
         """One ``Record(kind="chat_chunks")`` per response; ``from_records`` reads them back."""
         label = name or self.name or "chat"
-        return [Record(RECORD_KIND, label, {"identity": self.identity(), "request": r.request,
-                                            "chunks": r.to_json()})
+        return [Record(RECORD_KIND, label, {"identity": {**self.identity(), **(r.identity or {})},
+                                            "request": r.request, "chunks": r.to_json()})
                 for r in self._responses]
 
     def to_record(self, index: int = 0, name: str | None = None) -> Record:
@@ -245,7 +256,24 @@ class ReplayChatModel(BaseChatModel):
     def _label(self) -> str:
         return f"ReplayChatModel({self.name or self.model!r})"
 
-    # -- identity ----------------------------------------------------------------------
+    # -- identity: the model's, or the next response's own -------------------------------
+    def _identity_of_next(self) -> dict[str, Any]:
+        """The identity the next call reports: the next response's where it has one."""
+        mine = self.identity()
+        nxt = self._sequencer.peek()
+        return mine if nxt is None or not nxt.identity else {**mine, **nxt.identity}
+
+    @property
+    def _serialized(self) -> dict[str, Any]:
+        """LangChain names the run after this (``ChatAnthropic#0``): the next response's name."""
+        if self._serialized_base is None:
+            from langchain_core.load import dumpd
+
+            self._serialized_base = dumpd(self)
+        base = self._serialized_base
+        name = self._identity_of_next().get("name")
+        return base if not name or name == base.get("name") else {**base, "name": name}
+
     @property
     def _llm_type(self) -> str:
         return "replay-chat"
@@ -256,13 +284,14 @@ class ReplayChatModel(BaseChatModel):
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         model = kwargs.get("model")
-        params = LangSmithParams(ls_provider=self.provider,
-                                 ls_model_name=model if isinstance(model, str) else self.model,
+        identity = self._identity_of_next()
+        params = LangSmithParams(ls_provider=identity["ls_provider"],
+                                 ls_model_name=model if isinstance(model, str) else identity["ls_model_name"],
                                  ls_model_type="chat")
-        temperature = kwargs.get("temperature", self.temperature)
+        temperature = kwargs.get("temperature", identity["ls_temperature"])
         if isinstance(temperature, (int, float)):
             params["ls_temperature"] = temperature
-        max_tokens = kwargs.get("max_tokens", self.max_tokens)
+        max_tokens = kwargs.get("max_tokens", identity["ls_max_tokens"])
         if isinstance(max_tokens, int):
             params["ls_max_tokens"] = max_tokens
         if stop or self.stop:
@@ -290,11 +319,13 @@ class ReplayChatModel(BaseChatModel):
             # The hot path: no per-chunk tuples or waits (each allocation feeds the GC).
             for template, text in zip(chunks, texts):
                 yield generation(fresh_copy(template, msg_id), text)
-            return
-        for wait, n in _pacing.schedule(len(chunks), response.ms, self.pacing, self._clock):
-            if wait > 0:
-                yield wait
-            yield generation(fresh_copy(chunks[n], msg_id), texts[n])
+        else:
+            for wait, n in _pacing.schedule(len(chunks), response.ms, self.pacing, self._clock):
+                if wait > 0:
+                    yield wait
+                yield generation(fresh_copy(chunks[n], msg_id), texts[n])
+        if chunks and chunks[-1].chunk_position != "last":
+            yield generation(closing_chunk(chunks[-1], msg_id), "")
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None,

@@ -5,6 +5,10 @@ argument schema, so ``bind_tools`` and ``astream_events`` (``on_tool_start`` /
 ``on_tool_end``) see the same tool. In record mode it calls the wrapped tool's
 ``_run`` / ``_arun`` *inside its own run*: runnables the tool invokes stay children of
 this tool's run, and no second tool run appears in the events.
+
+Without a cassette argument it follows the open cassette (a ``@pytest.mark.replay``
+test's, or a ``use_cassette`` block's): its calls are typed ``tool`` records in that
+cassette, saved with it, and the cassette's mode says whether they are recorded or replayed.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from langchain_core.utils._signature import _signature_parameters
 from pydantic import BaseModel, PrivateAttr
 
 from ...cassette.model import Cassette, Record
-from ...errors import RecordingError
+from ...errors import RecordingError, UsageError
+from ...wire.session import Session, active_session
 from .errors import ToolReplayMissError
 
 RECORD_KIND = "tool"
@@ -37,7 +42,12 @@ def _key(value: Any) -> str:
 class ReplayTool(BaseTool):
     """A tool that records calls to a real tool, or replays recorded outputs.
 
-    Example::
+    Example (in a ``@pytest.mark.replay`` test, or inside ``use_cassette``)::
+
+        tool = ReplayTool.wrap(search)           # follows the open cassette and its mode
+        tool.invoke({"query": "polar bears"})   # recorded (or replayed); saved with the cassette
+
+    With a cassette of its own::
 
         tool = ReplayTool.wrap(search, "cassettes/search.json", mode="record")
         tool.invoke({"query": "polar bears"})   # calls search, keeps input and output
@@ -59,12 +69,21 @@ class ReplayTool(BaseTool):
     _tool: BaseTool | None = PrivateAttr(default=None)
     _cassette: Cassette = PrivateAttr(default_factory=Cassette)
     _used: dict[str, int] = PrivateAttr(default_factory=dict)
+    _follow: bool = PrivateAttr(default=False)  # the cassette is the open session's
+    _session: Session | None = PrivateAttr(default=None)
+    _record_misses: bool = PrivateAttr(default=False)  # replay hits, record new inputs
 
     # -- construction ------------------------------------------------------------------
     @classmethod
-    def wrap(cls, tool: BaseTool, cassette: Cassette | str | os.PathLike[str], *,
-             mode: Mode = "replay", strict: bool = True) -> ReplayTool:
+    def wrap(cls, tool: BaseTool, cassette: Cassette | str | os.PathLike[str] | None = None, *,
+             mode: Mode | None = None, strict: bool = True) -> ReplayTool:
         """Stand in for ``tool``, reading and writing ``tool`` records in ``cassette``.
+
+        Without ``cassette``, the records live in the cassette open when the tool is called
+        (the test's, or ``use_cassette``'s) and are saved with it; its mode decides: ``none``
+        replays, ``all`` / ``rewrite`` record, ``new_episodes`` (and ``once`` on a new
+        cassette) replay recorded inputs and record new ones. With ``cassette``, ``mode``
+        is ``"replay"`` (the default) or ``"record"``, and :meth:`save` writes it.
 
         In record mode the cassette's earlier records for this tool are dropped (a
         fresh recording); other records in it are kept.
@@ -74,23 +93,55 @@ class ReplayTool(BaseTool):
                                   "response_format": tool.response_format,
                                   "handle_tool_error": tool.handle_tool_error,
                                   "handle_validation_error": tool.handle_validation_error}
-        replay = cls(mode=mode, strict=strict, **fields)
+        replay = cls(mode=mode or "replay", strict=strict, **fields)
         replay._tool = tool
+        if cassette is None:
+            if mode is not None:
+                raise UsageError(f"ReplayTool.wrap({tool.name!r}, mode={mode!r}) without a cassette: the open "
+                                 "cassette's mode decides; pass a cassette path to choose the mode yourself")
+            replay._follow = True
+            return replay
         replay._cassette = _open(cassette, create=mode == "record")
         if mode == "record":
-            replay._cassette.records = [r for r in replay._cassette.records
-                                        if not (r.kind == RECORD_KIND and r.name == tool.name)]
+            replay._drop_records()
         return replay
 
     @classmethod
-    def stand_in(cls, name: str, cassette: Cassette | str | os.PathLike[str], *,
+    def stand_in(cls, name: str, cassette: Cassette | str | os.PathLike[str] | None = None, *,
                  description: str = "", args_schema: type[BaseModel] | dict[str, Any] | None = None,
                  **kwargs: Any) -> ReplayTool:
-        """Replay a tool by name when the real one is not importable here."""
+        """Replay a tool by name when the real one is not importable here (from the open
+        cassette when ``cassette`` is not given)."""
         replay = cls(name=name, description=description or f"Replays recorded calls to {name}.",
                      args_schema=args_schema, mode="replay", **kwargs)
-        replay._cassette = _open(cassette, create=False)
+        if cassette is None:
+            replay._follow = True
+        else:
+            replay._cassette = _open(cassette, create=False)
         return replay
+
+    def _bind(self) -> None:
+        """Follow the open cassette: bind to it (and its mode) when it is a new one."""
+        if not self._follow:
+            return
+        session = active_session()
+        if session is None:
+            raise UsageError(f"ReplayTool({self.name!r}) follows the open cassette, but none is open: call it in "
+                             "a @pytest.mark.replay test or inside replaystream.use_cassette(...), or pass "
+                             "ReplayTool.wrap a cassette path")
+        if session is self._session:
+            return
+        self._session, self._cassette = session, session.cassette
+        self._used.clear()
+        records = session.can_record and self._tool is not None  # a stand-in has nothing to record
+        self.mode = "record" if records and not session.can_replay else "replay"
+        self._record_misses = records and session.can_replay
+        if self.mode == "record":
+            self._drop_records()
+
+    def _drop_records(self) -> None:
+        self._cassette.records = [r for r in self._cassette.records
+                                  if not (r.kind == RECORD_KIND and r.name == self.name)]
 
     @property
     def cassette(self) -> Cassette:
@@ -133,7 +184,9 @@ class ReplayTool(BaseTool):
         raise ToolReplayMissError(
             f"ReplayTool({self.name!r}) in {self._cassette.path or '<cassette>'}: {why}\n"
             f"  input: {key}\n  recorded inputs:\n{inputs}\n"
-            "  hint: record again with mode='record', or pass strict=False to call the real tool")
+            + ("  hint: record it with --replay-mode=new_episodes (use_cassette: mode='new_episodes')"
+               if self._follow else "  hint: record again with mode='record'")
+            + ", or pass strict=False to call the real tool")
 
     def _output(self, data: dict[str, Any]) -> Any:
         out = data.get("output")
@@ -169,17 +222,18 @@ class ReplayTool(BaseTool):
 
     def _replayed(self, value: Any) -> tuple[bool, Any]:
         """``(True, output)`` when the recording answers; ``(False, None)`` to call the tool."""
+        self._bind()
         if self.mode != "replay":
             return False, None
         try:
             return True, self._replay(value)
         except ToolReplayMissError:
-            if self.strict or self._tool is None:
-                raise
-            return False, None
+            if self._record_misses or (not self.strict and self._tool is not None):
+                return False, None
+            raise
 
     def _called(self, value: Any, output: Any) -> Any:
-        if self.mode == "record":
+        if self.mode == "record" or self._record_misses:
             self._record(value, output)
         return output
 

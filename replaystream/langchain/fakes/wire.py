@@ -136,7 +136,8 @@ def chat_response(inter: Interaction) -> RecordedResponse:
     finally:
         session.finish(token)  # persist=False: it only replays, nothing is written
     payload = [{**_chunk_json(c), "ms": ms} for c, ms in zip(chunks, times)]
-    return RecordedResponse.build(payload, request=request_view(messages) if faithful else None)
+    return RecordedResponse.build(payload, request=request_view(messages) if faithful else None,
+                                  identity=identity_of(inter))
 
 
 def _chunk_json(chunk: AIMessageChunk) -> dict[str, Any]:
@@ -148,13 +149,16 @@ def _chunk_json(chunk: AIMessageChunk) -> dict[str, Any]:
 
 
 def chat_responses(cassette: Cassette) -> tuple[list[RecordedResponse], dict[str, Any]]:
-    """Every chat interaction of the cassette as a recorded response, and the provider identity."""
+    """Every chat interaction of the cassette as a recorded response (each with its own
+    provider identity), and the first one's identity (the model's)."""
     inters = [i for i in cassette.interactions if (i.provider, i.api) in CHAT_APIS and i.response.status < 400]
     if not inters:
-        found = sorted({f"{i.provider}/{i.api}" for i in cassette.interactions}) or ["nothing"]
+        found = sorted({f"{i.provider}/{i.api}" for i in cassette.interactions})
+        held = f"it holds only {', '.join(found)}" if found else "it holds no interactions"
         raise CassetteMissError(
-            f"{cassette.path}: no successful chat interaction to replay (found: {', '.join(found)}).\n"
-            "  hint: record the chat model at the wire level first (use_cassette(..., mode='once')).")
+            f"{cassette.path or 'the cassette'}: no successful chat interaction to replay ({held}).\n"
+            "  hint: record the real chat model through it first: use_cassette(path, mode='once') around a "
+            "ChatAnthropic / ChatOpenAI call (pytest: the replay_chat_model fixture with --replay-mode=once).")
     return [chat_response(i) for i in inters], identity_of(inters[0])
 
 
