@@ -24,10 +24,15 @@ a ``status`` fault do not count. A ``status`` fault answers any request to a pro
 API (recorded or not) before the cassette is consulted.
 
 Faults never change the cassette. While recording, the fault shapes what the *client*
-sees and the full response is recorded: after a disconnect (or a read timeout) the
-transport reads the provider's stream to its end and records it complete, and a
-``status`` fault never reaches the provider (the injected error answers, the retry goes
-upstream). So a fault test records its own cassette and fails the same way in every mode.
+sees and the full response is recorded: at the first faulted event the transport reads
+the provider's stream to its end, so the recording is complete whether the client then
+meets a dropped connection, a malformed event or a read timeout; a ``status`` fault never
+reaches the provider (the injected error answers, the retry goes upstream). So a fault
+test records its own cassette and fails the same way in every mode.
+
+A fault that stops the code under test also stops the requests it would have sent next:
+in replay, recorded interactions from the first request a fault changed on may go unused
+without failing the pytest teardown check (:meth:`FaultPlan.explains_unused`).
 """
 
 from __future__ import annotations
