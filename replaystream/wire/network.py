@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import NetworkBlockedError
+from .advice import Advice, blocked_host_advice
 from .patching import Patch, Patcher
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
@@ -32,12 +33,11 @@ def is_loopback(host: object) -> bool:
         return False
 
 
-def _blocked(what: str, target: object) -> NetworkBlockedError:
+def _blocked(what: str, target: object, host: object) -> NetworkBlockedError:
+    advice = _advice[-1] if _advice else Advice()
     return NetworkBlockedError(
-        f"replaystream blocked {what} {target!r}: replay mode is offline and only loopback is allowed.\n"
-        "  A request reached the network instead of a cassette. If it should be recorded, run with "
-        "--replay-mode=once (or new_episodes) and a real key; to allow the network for this run, pass "
-        "--replay-allow-network (library: leave block_network() out).")
+        f"replaystream blocked {what} {target!r}: the cassette replays offline and only loopback is allowed.\n"
+        f"  {blocked_host_advice(host, advice)}")
 
 
 def _address_host(address: object) -> object:
@@ -53,7 +53,7 @@ def _socket_patches() -> list[Patch]:
 
     def check(sock: socket.socket, address: Any) -> None:
         if sock.family in (socket.AF_INET, socket.AF_INET6) and not is_loopback(_address_host(address)):
-            raise _blocked("a connection to", address)
+            raise _blocked("a connection to", address, _address_host(address))
 
     def connect(self: socket.socket, address: Any) -> None:
         check(self, address)
@@ -65,7 +65,7 @@ def _socket_patches() -> list[Patch]:
 
     def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
         if host is not None and not is_loopback(host):
-            raise _blocked("a DNS look-up of", host)
+            raise _blocked("a DNS look-up of", host, host)
         return orig_getaddrinfo(host, *args, **kwargs)
 
     return [(socket.socket, "connect", connect), (socket.socket, "connect_ex", connect_ex),
@@ -73,14 +73,21 @@ def _socket_patches() -> list[Patch]:
 
 
 _patcher = Patcher(_socket_patches)
+_advice: list[Advice] = []  # the innermost block's wording of the fix
 
 
 @contextlib.contextmanager
-def block_network() -> Iterator[None]:
-    """Within the block, only loopback connections and look-ups are allowed.
+def block_network(advice: Advice | None = None) -> Iterator[None]:
+    """Within the block, only loopback connections and look-ups are allowed; ``advice``
+    words the fix in the error (the library's by default, the plugin passes its own).
 
     >>> with block_network():  # doctest: +SKIP
     ...     socket.create_connection(("example.com", 443))  # raises NetworkBlockedError
     """
-    with _patcher:
-        yield
+    entry = advice or Advice()
+    _advice.append(entry)
+    try:
+        with _patcher:
+            yield
+    finally:
+        _advice.remove(entry)
