@@ -72,16 +72,18 @@ class PytestAdvice(Advice):
     nodeids: tuple[str, ...] = ()
 
     def _rerun(self, mode: str) -> str:
-        command = " ".join(["pytest", *map(_quote, self.nodeids), f"--replay-mode={mode}"])
-        if len(self.nodeids) > 1:
-            command += "\n    (the other tests named use the same cassette, so they are recorded with it)"
-        return command
+        return " ".join(["pytest", *map(_quote, self.nodeids), f"--replay-mode={mode}"])
+
+    @property
+    def _tests(self) -> str:
+        return "the tests that use this cassette" if len(self.nodeids) > 1 else "the test"
 
     def rerecord(self) -> str:
-        return f"Record the test again, replacing the stale recordings (needs a real key):\n    {self._rerun('rewrite')}"
+        return (f"Record {self._tests} again, replacing the stale recordings (needs a real key):\n"
+                f"    {self._rerun('rewrite')}")
 
     def record(self) -> str:
-        return f"Record it first (needs a real key):\n    {self._rerun('once')}"
+        return f"Record {self._tests} first (needs a real key):\n    {self._rerun('once')}"
 
     def repeats(self) -> str:
         return (f"{self.rerecord()}\n  or, if the repeat should get the same answer again, mark the test:\n"
@@ -97,6 +99,10 @@ class PytestAdvice(Advice):
 
     def unused(self) -> str:
         """The teardown check: fewer requests than recorded."""
+        if len(self.nodeids) > 1:
+            return ("Other tests use this cassette too, so some of its recordings are theirs: mark the test "
+                    "@pytest.mark.replay(allow_unused=True), or record them all again (needs a real key):\n"
+                    f"    {self._rerun('rewrite')}")
         return (f"Record the test again (needs a real key):\n    {self._rerun('rewrite')}\n"
                 "  or, if it may leave recordings unplayed, mark it @pytest.mark.replay(allow_unused=True).")
 

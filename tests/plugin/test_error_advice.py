@@ -106,7 +106,7 @@ def test_the_hint_names_every_test_sharing_the_cassette(pytester: pytest.Pyteste
     failed = run(pytester)
     failed.assert_outcomes(passed=1, failed=1)
     assert hint(failed) == ["test_x.py::test_answer", "test_x.py::test_other", "--replay-mode=rewrite"]
-    failed.stdout.fnmatch_lines(["*the other tests named use the same cassette*"])
+    failed.stdout.fnmatch_lines(["*Record the tests that use this cassette again, replacing the stale recordings*"])
 
     provider(monkeypatch, emulator, answers=0)
     run(pytester, *hint(failed)).assert_outcomes(passed=2)  # the first rewrites it, the second adds to it
@@ -169,7 +169,7 @@ def test_missing_cassette_hint(pytester: pytest.Pytester, monkeypatch: pytest.Mo
     offline(monkeypatch)
     failed = run(pytester)
     failed.assert_outcomes(failed=1)
-    failed.stdout.fnmatch_lines(["*The cassette does not exist. Record it first (needs a real key):*"])
+    failed.stdout.fnmatch_lines(["*The cassette does not exist. Record the test first (needs a real key):*"])
     assert hint(failed) == ["test_x.py::test_answer", "--replay-mode=once"]
 
     provider(monkeypatch, emulator)
@@ -286,3 +286,23 @@ def test_replay_embeddings_names_the_path_tried(tmp_path: Path, monkeypatch: pyt
     assert message.startswith(f"{tmp_path / 'tests' / 'cassettes' / 'embeddings.json'}: no such cassette")
     assert "ReplayEmbeddings.from_cassette(...) replays a recorded file" in message
     assert "use_cassette(mode='once')" not in message  # the old advice named another API
+
+
+def test_follow_the_unused_hint(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+                                emulator: ProviderEmulator) -> None:
+    write(pytester, body="\n@pytest.mark.replay\ndef test_twice():\n    assert ask('One') == ask('Two') == 'white'\n")
+    provider(monkeypatch, emulator, answers=4)
+    run(pytester, "--replay-mode=once").assert_outcomes(passed=2)
+
+    write(pytester, body="\n@pytest.mark.replay\ndef test_twice():\n    assert ask('One') == 'white'\n")
+    offline(monkeypatch)
+    failed = run(pytester)  # the code now asks once: the second recording is never replayed
+    failed.assert_outcomes(passed=2, errors=1)
+    failed.stdout.fnmatch_lines(["*1 recorded interaction(s)*test_twice.json were never replayed*"])
+    assert hint(failed) == ["test_x.py::test_twice", "--replay-mode=rewrite"]
+
+    provider(monkeypatch, emulator, answers=0)
+    run(pytester, *hint(failed)).assert_outcomes(passed=1)
+    offline(monkeypatch)
+    run(pytester).assert_outcomes(passed=2)
+    assert len(emulator.requests) == 4
