@@ -106,20 +106,36 @@ def test_clients_start_with_no_key_while_replaying(tmp_path: Path, monkeypatch: 
         assert ask() == "white"
 
 
-@pytest.mark.parametrize("client_key", [PLACEHOLDER_KEY, ""])
-def test_recording_without_a_real_key_names_the_variable(tmp_path: Path, emulator: ProviderEmulator,
-                                                         client_key: str) -> None:
-    client = anthropic.Anthropic(base_url=emulator.base_url, api_key=client_key, max_retries=0)
+def test_recording_with_the_placeholder_names_the_variable(tmp_path: Path, emulator: ProviderEmulator) -> None:
+    client = anthropic.Anthropic(base_url=emulator.base_url, api_key=PLACEHOLDER_KEY, max_retries=0)
     with pytest.raises(anthropic.APIConnectionError) as info, use_cassette(tmp_path / "c.json", mode="once"):
         client.messages.create(model="claude-3-5-sonnet-latest", max_tokens=8,
                                messages=[{"role": "user", "content": "hi"}])
     error = info.value.__cause__
     assert isinstance(error, RecordingError)
-    sent = "replaystream's placeholder key" if client_key else "an empty key"
     assert str(error).startswith("ANTHROPIC_API_KEY is not set: recording needs a real key.\n"
                                  f"  POST /v1/messages (to be recorded into cassette {tmp_path / 'c.json'}) "
-                                 f"carries {sent} in its ")
+                                 "carries replaystream's placeholder key in its ")
     assert emulator.requests == [] and not (tmp_path / "c.json").exists()
+
+
+@pytest.mark.parametrize(("host", "headers", "refused"), [
+    ("api.openai.com", {"authorization": "Bearer "}, "OPENAI_API_KEY is not set"),
+    ("api.anthropic.com", {"x-api-key": "", "anthropic-version": "1"}, "ANTHROPIC_API_KEY is not set"),
+    ("api.groq.com", {"authorization": "Bearer"}, "the provider's API key is not set"),
+    ("127.0.0.1:11434", {"authorization": "Bearer "}, None),  # a local server may want no key
+    ("localhost", {"authorization": f"Bearer {PLACEHOLDER_KEY}"}, "OPENAI_API_KEY is not set"),
+    ("api.openai.com", {"authorization": "Bearer sk-real"}, None),
+    ("api.openai.com", {}, None),
+])
+def test_which_recording_requests_are_refused(host: str, headers: dict[str, str], refused: str | None) -> None:
+    path = "/v1/messages" if "x-api-key" in headers else "/v1/chat/completions"
+    request = Request("POST", path, headers={"host": host, **headers})
+    if refused is None:
+        keys.require_real_key(request, "c.json")
+    else:
+        with pytest.raises(RecordingError, match=refused):
+            keys.require_real_key(request, "c.json")
 
 
 def test_the_placeholder_is_scrubbed_wherever_it_appears(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
