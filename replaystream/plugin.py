@@ -18,6 +18,8 @@ import pytest
 
 from . import hooks
 from .options import MODES, PLUGIN_KEYS, Layer, OptionsError, ReplayOptions, resolve_options
+from .wire import keys
+from .wire.advice import PytestAdvice
 from .wire.session import Session
 
 if TYPE_CHECKING:
@@ -68,6 +70,9 @@ _dirs_key = pytest.StashKey[set[str]]()
 _report_key = pytest.StashKey[dict[str, pytest.TestReport]]()
 _layers_key = pytest.StashKey[tuple[list[Layer], list[Layer]]]()
 _collected_key = pytest.StashKey[list[pytest.Item]]()
+_users_key = pytest.StashKey[dict[str, list[str]]]()  # cassette path -> the tests that used it, in order
+_fresh_key = pytest.StashKey[set[str]]()  # cassettes this run recorded from scratch (rewrite, or once)
+_keys_key = pytest.StashKey[list[str]]()  # the placeholder keys this run holds
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -79,10 +84,21 @@ def pytest_configure(config: pytest.Config) -> None:
     cli = [Layer(_flag(key), {key: value}) for key in _SETTINGS
            if (value := config.getoption(f"replay_{key}")) is not None]
     try:  # checked once, here: a bad value stops the run before any test
-        resolve_options(*ini, *cli)
+        run = resolve_options(*ini, *cli)
     except OptionsError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_layers_key] = (ini, cli)
+    config.stash[_users_key] = {}
+    config.stash[_fresh_key] = set()
+    # A run that only replays needs no key: placeholders before collection, so a client
+    # built at module level (openai.OpenAI(), ChatOpenAI(...)) starts. Other runs get them
+    # per test, while its cassette only replays (see Session).
+    config.stash[_keys_key] = keys.acquire() if run.mode == "none" else []
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    keys.release(config.stash.get(_keys_key, []))
+    config.stash[_keys_key] = []
 
 
 def _marker_layers(item: pytest.Item) -> list[Layer]:
@@ -105,12 +121,19 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     problems: dict[str, None] = {}  # ordered, and a module's marker is reported once
     valid: list[str] = []
     bad: set[int] = set()
+    ini, cli = config.stash[_layers_key]
+    users = config.stash[_users_key]
     for n, item in enumerate(items):
         layers = _marker_layers(item)
         if not layers:
             continue  # unmarked tests pay nothing
         try:
             resolve_options(*layers)
+            # Which tests will share a cassette, known before any runs (replay_config may still
+            # move one: the fixture adds what really happens).
+            options = resolve_options(*ini, *layers, *cli)
+            planned = _cassette_paths(_cassette_dir(item, options), options, _default_name(item))[0]
+            users.setdefault(str(planned.resolve()), []).append(item.nodeid)
         except OptionsError as exc:
             problems.update(dict.fromkeys(exc.problems))
             valid = valid or exc.valid
@@ -160,14 +183,7 @@ def replay_options(request: pytest.FixtureRequest, replay_config: dict[str, Any]
 @pytest.fixture
 def replay_cassette_dir(request: pytest.FixtureRequest, replay_options: ReplayOptions) -> Path:
     """``<cassette root>/<test module>``; the root is ``<test dir>/cassettes`` unless configured."""
-    return _cassette_folder(request.config, Path(str(request.node.path)), replay_options.cassette_dir)
-
-
-def _cassette_folder(config: pytest.Config, module: Path, root: str | None) -> Path:
-    base = Path(root) if root else module.parent / "cassettes"
-    if not base.is_absolute():
-        base = Path(str(config.rootpath)) / base
-    return base / module.stem
+    return _cassette_dir(request.node, replay_options)
 
 
 @pytest.fixture
@@ -176,8 +192,18 @@ def replay_cassette_name(request: pytest.FixtureRequest) -> str:
     return _default_name(request.node)
 
 
-def _default_name(node: Any) -> str:
-    parts = [node.cls.__name__] if getattr(node, "cls", None) is not None else []
+def _cassette_dir(node: pytest.Item, options: ReplayOptions) -> Path:
+    root = options.cassette_dir
+    module = Path(str(node.path))
+    base = Path(root) if root else module.parent / "cassettes"
+    if not base.is_absolute():
+        base = Path(str(node.config.rootpath)) / base
+    return base / module.stem
+
+
+def _default_name(node: pytest.Item) -> str:
+    cls = getattr(node, "cls", None)
+    parts = [cls.__name__] if cls is not None else []
     parts.append(node.name)
     return safe_name(".".join(parts)) + SUFFIX
 
@@ -191,7 +217,17 @@ def replay_cassette(request: pytest.FixtureRequest, replay_options: ReplayOption
     paths = _cassette_paths(replay_cassette_dir, options, replay_cassette_name)
     # The user's scrub hooks run first, then the conftest hook pytest_replaystream_before_record.
     scrub = replace(options.scrub, hooks=(*options.scrub.hooks, _hook_scrubber(config)))
-    session = Session(paths[0], replace(options, scrub=scrub, extra=tuple(paths[1:])))
+    own = str(paths[0].resolve())
+    fresh = config.stash[_fresh_key]
+    mode = "new_episodes" if own in fresh and options.mode in ("rewrite", "once") else options.mode
+    # ^ a cassette shared by tests is recorded afresh once per run: the later tests add theirs to it
+    nodeid = request.node.nodeid
+    users = config.stash[_users_key].setdefault(own, [])
+    if nodeid not in users:
+        users.append(nodeid)
+    # Errors name the command that fixes them: this test, and the others that share its cassette.
+    advice = PytestAdvice(str(paths[0]), tuple(_arg(config, n) for n in [nodeid, *(u for u in users if u != nodeid)]))
+    session = Session(paths[0], replace(options, scrub=scrub, extra=tuple(paths[1:]), mode=mode), advice=advice)
     config.stash[_used_key].update(str(p.resolve()) for p in paths)
     config.stash[_dirs_key].add(str(replay_cassette_dir.resolve()))
     token = session.start()
@@ -202,15 +238,25 @@ def replay_cassette(request: pytest.FixtureRequest, replay_options: ReplayOption
         reports = request.node.stash.get(_report_key, {})
         failed = any(r.failed for r in reports.values())
         session.finish(token, failed=failed)  # a failed test keeps the previous cassette
+    if session.can_record and mode in ("rewrite", "once") and not failed:
+        fresh.add(own)
     # Faults may stop the code early: the interactions they explain are not an error.
     unused = session.unexplained_unused() if session.mode == "none" else []
     if unused and options.strict and not options.allow_unused and not failed:
         pytest.fail(
             f"{len(unused)} recorded interaction(s) in {session.path} were never replayed: "
             f"{', '.join(_describe(session, n) for n in unused[:5])}{' ...' if len(unused) > 5 else ''}.\n"
-            "  The code under test made fewer requests than when it was recorded. Re-record with "
-            "--replay-mode=rewrite, or mark the test @pytest.mark.replay(allow_unused=True).",
+            f"  The code under test made fewer requests than when it was recorded. {advice.unused()}",
             pytrace=False)
+
+
+def _arg(config: pytest.Config, nodeid: str) -> str:
+    """A node id as a command-line argument where pytest was started (ids are rootdir-relative)."""
+    root, here = Path(str(config.rootpath)), config.invocation_params.dir
+    if root == here:
+        return nodeid
+    path, sep, rest = nodeid.partition("::")
+    return os.path.relpath(root / path, here) + sep + rest
 
 
 def _describe(session: Session, n: int) -> str:
@@ -270,8 +316,7 @@ def _owned(item: pytest.Item) -> list[Path]:
         options = _resolve(item, {})
     except OptionsError:
         return []
-    folder = _cassette_folder(item.config, Path(str(item.path)), options.cassette_dir)
-    return _cassette_paths(folder, options, _default_name(item))
+    return _cassette_paths(_cassette_dir(item, options), options, _default_name(item))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

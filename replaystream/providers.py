@@ -5,6 +5,8 @@ hosts), which environment variables hold its keys, which headers and query keys 
 its credentials, which LangChain integration parses its chat streams, and what text
 one of its stream events adds. Scrubbing, importing, detection, the message-level fakes
 and the CLI all read it; :func:`register` adds a provider and every one of them sees it.
+:data:`PLACEHOLDER_ENV` lists, per provider, the variables its clients need in order to
+start, which a run that only replays fills with placeholders.
 
 A provider is an open value: any name in the registry (or ``"unknown"``).
 
@@ -12,6 +14,8 @@ A provider is an open value: any name in the registry (or ``"unknown"``).
 ('anthropic', 'messages')
 >>> by_name("openai").key_env_vars
 ('OPENAI_API_KEY', 'OPENAI_ORG_ID', 'OPENAI_PROJECT_ID')
+>>> [v.name for v in PLACEHOLDER_ENV["anthropic"]]
+['ANTHROPIC_API_KEY']
 """
 
 from __future__ import annotations
@@ -158,6 +162,56 @@ OPENAI_COMPATIBLE = Provider(
     integration=ChatIntegration("langchain_openai", "ChatOpenAI", ("chat.completions",), "openai", _openai_options),
     event_text=_openai_event_text,
 )
+
+# -- placeholder keys ---------------------------------------------------------------------
+#: What an unset key variable holds while a run only replays: SDK clients refuse to start
+#: without a key, and a replay never sends one anywhere. Recognisable on purpose: a
+#: recording request carrying it is refused (it would be rejected by the provider anyway).
+PLACEHOLDER_KEY = "replaystream-placeholder-key"
+
+
+@dataclass(frozen=True)
+class PlaceholderVar:
+    """A variable a provider's clients need set to start; ``unless`` names variables the
+    user may set instead (then no placeholder is given, so the user's choice wins)."""
+
+    name: str
+    value: str = PLACEHOLDER_KEY
+    unless: tuple[str, ...] = ()
+
+
+#: Per provider (registered or not yet), the variables that get a placeholder while replaying.
+#: Edit it to add a provider's; only variables that are unset (or empty) are ever filled.
+PLACEHOLDER_ENV: dict[str, tuple[PlaceholderVar, ...]] = {
+    "openai": (PlaceholderVar("OPENAI_API_KEY"),),
+    "anthropic": (PlaceholderVar("ANTHROPIC_API_KEY", unless=("ANTHROPIC_AUTH_TOKEN",)),),
+    "google": (PlaceholderVar("GOOGLE_API_KEY", unless=("GEMINI_API_KEY",)),),
+    "azure-openai": (PlaceholderVar("AZURE_OPENAI_API_KEY", unless=("AZURE_OPENAI_AD_TOKEN",)),
+                     PlaceholderVar("AZURE_OPENAI_ENDPOINT", "https://replaystream-placeholder.openai.azure.com"),
+                     # Sent as ?api-version=: a replay matches only if the recording used this one too.
+                     PlaceholderVar("OPENAI_API_VERSION", "2024-10-21")),
+    "bedrock": (PlaceholderVar("AWS_ACCESS_KEY_ID"), PlaceholderVar("AWS_SECRET_ACCESS_KEY"),
+                PlaceholderVar("AWS_DEFAULT_REGION", "us-east-1", unless=("AWS_REGION",))),
+}
+
+
+def placeholder_vars() -> tuple[PlaceholderVar, ...]:
+    """Every placeholder variable, each once (the first provider listing it wins)."""
+    seen: dict[str, PlaceholderVar] = {}
+    for group in list(PLACEHOLDER_ENV.values()):
+        for var in group:
+            seen.setdefault(var.name, var)
+    return tuple(seen.values())
+
+
+def key_variable(provider: str) -> str | None:
+    """The variable that holds ``provider``'s key, e.g. ``ANTHROPIC_API_KEY`` (for error messages)."""
+    found = by_name(provider)
+    if found is not None and found.key_env_vars:
+        return found.key_env_vars[0]
+    group = PLACEHOLDER_ENV.get(provider, ())
+    return group[0].name if group else None
+
 
 _lock = threading.Lock()
 _registry: dict[str, Provider] = {p.name: p for p in (OPENAI, ANTHROPIC, OPENAI_COMPATIBLE)}

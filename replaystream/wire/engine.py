@@ -17,13 +17,14 @@ from typing import Union
 from ..cassette.model import Interaction, Request, Response
 from ..errors import CassetteExhaustedError, CassetteMissError
 from ..providers import UNKNOWN, detect
+from .advice import Advice, volatile
 from .faults import Fault, FaultPlan
-from .matching import MatchConfig, MatchIndex, closest, request_key
+from .matching import MatchConfig, MatchIndex, canonical, closest, request_key
 
 __all__ = ["Inject", "Plan", "Record", "Replay", "ReplayEngine", "REPEAT_HINT"]
 
-#: How a replay session allows a request more often than it was recorded.
-REPEAT_HINT = "Record again with mode='all' (pytest: --replay-mode=all), or pass allow_repeats=True."
+#: How a replay session allows a request more often than it was recorded (the library's wording).
+REPEAT_HINT = Advice().repeats()
 
 
 @dataclass(frozen=True)
@@ -65,18 +66,21 @@ class ReplayEngine:
 
     ``replay``/``record`` say what the record mode allows; ``where`` names the source in
     miss messages (``"cassette x.json (mode 'none')"``), ``existed`` whether its file was
-    there, ``repeat_hint`` how this front end lets a request repeat.
+    there; ``advice`` words each fix for the front end (library or pytest), and
+    ``repeat_hint``, when given, replaces its fix for repeats (``serve`` has its own).
     """
 
     def __init__(self, interactions: Sequence[Interaction], match: MatchConfig | None = None, *,
                  faults: Sequence[Fault | str | dict[str, object]] = (), allow_repeats: bool = False,
                  replay: bool = True, record: bool = False, where: str = "the cassette",
-                 existed: bool = True, repeat_hint: str = REPEAT_HINT) -> None:
+                 existed: bool = True, repeat_hint: str | None = None, advice: Advice | None = None) -> None:
         self.index = MatchIndex(interactions, match or MatchConfig())
         self.faults = FaultPlan(faults)
         self.allow_repeats = allow_repeats
         self.replay, self.record = replay, record
-        self.where, self.existed, self.repeat_hint = where, existed, repeat_hint
+        self.where, self.existed = where, existed
+        self.advice = advice or Advice()
+        self.repeat_hint = repeat_hint if repeat_hint is not None else self.advice.repeats()
 
     @property
     def interactions(self) -> list[Interaction]:
@@ -124,13 +128,16 @@ class ReplayEngine:
         lines = [f"{request.method} {request.target}: no recorded response in {where}."]
         near = closest(request, self.interactions, self.index.config)
         if near is None:
-            lines.append("  The cassette has no interactions." if self.existed else "  The cassette does not exist.")
+            fix = ("The cassette does not exist. " + self.advice.record() if not self.existed else
+                   "The cassette has no interactions. " + self.advice.rerecord())
         else:
             n, diff = near
             rq = self.interactions[n].request
             lines.append(f"  Closest recorded request: interaction {n} ({rq.method} {rq.target}).")
             lines.append("  Difference (- recorded, + this request):")
             lines += ["    " + line for line in diff.splitlines()]
-        lines.append("  To record it: run once with mode='new_episodes' (pytest: --replay-mode=new_episodes) "
-                     "and a real key; to ignore a volatile field, use MatchConfig(ignore_fields=[...]).")
+            fields = volatile(canonical(rq, self.index.config), canonical(request, self.index.config))
+            fix = (f"Only volatile fields differ ({', '.join(fields)}). {self.advice.ignore(fields)}" if fields else
+                   "The request changed since it was recorded (or is new). " + self.advice.rerecord())
+        lines.append("  " + fix)
         return CassetteMissError("\n".join(lines))

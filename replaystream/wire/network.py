@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import NetworkBlockedError
+from .advice import Advice, blocked_host_advice
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 _INET = (socket.AF_INET, socket.AF_INET6)
@@ -35,6 +36,7 @@ _INET = (socket.AF_INET, socket.AF_INET6)
 _lock = threading.Lock()
 _active = 0  # open block_network() blocks, in any thread
 _installed = False
+_advice: list[Advice] = []  # the innermost block's wording of the fix
 
 
 def is_loopback(host: object) -> bool:
@@ -50,12 +52,11 @@ def is_loopback(host: object) -> bool:
         return False
 
 
-def _blocked(what: str, target: object) -> NetworkBlockedError:
+def _blocked(what: str, target: object, host: object) -> NetworkBlockedError:
+    advice = _advice[-1] if _advice else Advice()
     return NetworkBlockedError(
-        f"replaystream blocked {what} {target!r}: replay mode is offline and only loopback is allowed.\n"
-        "  A request reached the network instead of a cassette. If it should be recorded, run with "
-        "--replay-mode=once (or new_episodes) and a real key; to allow the network for this run, pass "
-        "--replay-allow-network (library: leave block_network() out).")
+        f"replaystream blocked {what} {target!r}: the cassette replays offline and only loopback is allowed.\n"
+        f"  {blocked_host_advice(host, advice)}")
 
 
 def _address_host(address: object) -> object:
@@ -69,12 +70,12 @@ def _check_socket(what: str, sock: Any, address: object) -> None:
     if address is None or getattr(sock, "family", None) not in _INET:
         return
     if not is_loopback(_address_host(address)):
-        raise _blocked(what, address)
+        raise _blocked(what, address, _address_host(address))
 
 
 def _check_name(what: str, host: object) -> None:
     if host is not None and not is_loopback(host):
-        raise _blocked(what, host)
+        raise _blocked(what, host, host)
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
@@ -115,8 +116,9 @@ def _refuse_foreign_loops() -> None:
 
 
 @contextlib.contextmanager
-def block_network() -> Iterator[None]:
-    """Within the block (in every thread), only loopback and local sockets are allowed.
+def block_network(advice: Advice | None = None) -> Iterator[None]:
+    """Within the block (in every thread), only loopback and local sockets are allowed;
+    ``advice`` words the fix in the error (the library's by default, the plugin passes its own).
 
     >>> with block_network():  # doctest: +SKIP
     ...     socket.create_connection(("example.com", 443))  # raises NetworkBlockedError
@@ -124,13 +126,16 @@ def block_network() -> Iterator[None]:
     global _active
     _refuse_foreign_loops()
     install_guard()
+    entry = advice or Advice()
     with _lock:
         _active += 1
+        _advice.append(entry)
     try:
         yield
     finally:
         with _lock:
             _active -= 1
+            _advice.remove(entry)
 
 
 def is_blocking() -> bool:

@@ -22,7 +22,9 @@ from ..cassette.model import FORMAT_META, Cassette, Interaction, Request, Respon
 from ..errors import CassetteMissError, RecordingError
 from ..options import MODES as MODES, Mode as Mode  # re-exported: their home before options.py
 from ..options import SESSION_KEYS, Layer, ReplayOptions, SessionKwargs, resolve_options
-from .engine import Inject, Plan, Replay, ReplayEngine
+from . import keys
+from .advice import Advice
+from .engine import Inject, Plan, Record, Replay, ReplayEngine
 from .matching import MatchIndex
 from .network import block_network
 from .pacing import REAL_CLOCK, Clock
@@ -48,16 +50,22 @@ def active_session() -> Session | None:
 
 
 class Session:
-    """One open cassette: decides replay vs record per request, and saves at the end."""
+    """One open cassette: decides replay vs record per request, and saves at the end.
+
+    ``advice`` words the fix in its errors (the library's by default; the pytest plugin
+    passes one naming the test). While it only replays, unset provider key variables hold
+    placeholders (:mod:`.keys`), so clients that demand a key start.
+    """
 
     def __init__(self, path: str | Path, options: ReplayOptions | None = None, *,
-                 cassette: Cassette | None = None, clock: Clock = REAL_CLOCK,
+                 cassette: Cassette | None = None, clock: Clock = REAL_CLOCK, advice: Advice | None = None,
                  **kwargs: Unpack[SessionKwargs]) -> None:
         if kwargs or not isinstance(options, ReplayOptions):  # keywords: checked like any other source
             options = resolve_options(options or ReplayOptions(), Layer("Session()", kwargs, SESSION_KEYS))
         self.options = options
         mode = options.mode
         self.path = Path(path)
+        self.advice = advice or Advice(str(path))
         self.mode = mode
         self.match = options.match
         self.pacing = options.pacing
@@ -83,7 +91,8 @@ class Session:
         replayable = self.cassette.interactions + [i for c in self.extra for i in c.interactions]
         self.engine = ReplayEngine(replayable, self.match, faults=options.faults, allow_repeats=self.allow_repeats,
                                    replay=self.can_replay, record=self.can_record,
-                                   where=f"cassette {self.path} (mode {self.mode!r})", existed=self.existed)
+                                   where=f"cassette {self.path} (mode {self.mode!r})", existed=self.existed,
+                                   advice=self.advice)
         self.new: list[Interaction] = []
         # Typed records (a ReplayTool's calls, ...) are written into ``cassette.records``
         # directly; the cassette is saved when they changed, as for new interactions.
@@ -101,10 +110,13 @@ class Session:
     def plan(self, request: Request) -> Plan:
         """What to answer ``request`` with (see :class:`.engine.ReplayEngine`); raises on a forbidden miss."""
         try:
-            return self.engine.plan(request)
+            planned = self.engine.plan(request)
         except CassetteMissError as error:
             self.misses.append(error)
             raise
+        if isinstance(planned, Record):
+            keys.require_real_key(request, f"cassette {self.path}")
+        return planned
 
     def play(self, plan: Replay | Inject) -> Player:
         """The player of a planned response, paced as this session says; kept in :attr:`players`."""
@@ -127,7 +139,9 @@ class Session:
     def start(self) -> contextvars.Token[Session | None]:
         self.open = True
         if self.offline:
-            self._exits.enter_context(block_network())
+            self._exits.enter_context(block_network(self.advice))
+        if not self.can_record:
+            self._exits.enter_context(keys.placeholder_keys())
         transport.install(active_session)
         with _stack_lock:
             _stack.append(self)

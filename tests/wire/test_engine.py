@@ -13,6 +13,7 @@ from replaystream import Cassette, use_cassette
 from replaystream.cassette.model import Event, Interaction, Request, Response
 from replaystream.errors import CassetteExhaustedError, CassetteMissError
 from replaystream.wire import transport
+from replaystream.wire.advice import Advice
 from replaystream.wire.engine import Inject, Record, Replay, ReplayEngine
 from replaystream.wire.faults import Fault
 from replaystream.wire.session import Session
@@ -64,7 +65,7 @@ def test_faults_shape_and_inject() -> None:
 
 
 def test_exhausted_names_the_interactions_and_the_fix() -> None:
-    engine = ReplayEngine(interactions(), where="cassette x.json (mode 'none')")
+    engine = ReplayEngine(interactions(), where="cassette x.json (mode 'none')", advice=Advice("x.json"))
     engine.plan(chat("a"))
     engine.plan(chat("a"))
     with pytest.raises(CassetteExhaustedError) as info:
@@ -72,7 +73,10 @@ def test_exhausted_names_the_interactions_and_the_fix() -> None:
     assert str(info.value) == (
         "POST /v1/chat/completions: all 2 recorded response(s) for this request (interactions 0, 2) were already "
         "replayed in cassette x.json (mode 'none').\n  The code under test sent it more often than when it was "
-        "recorded. Record again with mode='all' (pytest: --replay-mode=all), or pass allow_repeats=True.")
+        "recorded. Record it again, replacing the stale recordings (needs a real key):\n"
+        '    use_cassette("x.json", mode="rewrite")\n'
+        "  or, if the repeat should get the same answer again:\n"
+        '    use_cassette("x.json", allow_repeats=True)')
     repeating = ReplayEngine(interactions(), allow_repeats=True)
     plans = [repeating.plan(chat("b")) for _ in range(3)]
     assert [p.interaction for p in plans if isinstance(p, Replay)] == [1, 1, 1]  # the last one, again

@@ -278,5 +278,5 @@ def test_a_replay_miss_never_opens_a_connection_and_shows_the_diff(tmp_path: Pat
     assert str(path) in message and "Closest recorded request: interaction 0" in message
     assert '-        "content": "What color is a polar bear?",' in message
     assert '+        "content": "What color is a grizzly?",' in message
-    assert "--replay-mode=new_episodes" in message
+    assert f'use_cassette("{path}", mode="rewrite")' in message and "--replay" not in message
     assert no_sockets == []

@@ -172,9 +172,9 @@ class ReplayChatModel(BaseChatModel):
 
             model = ReplayChatModel.from_cassette("tests/cassettes/polar_bear.json")
         """
-        from .wire import CHAT_APIS, chat_responses
+        from .wire import CHAT_APIS, chat_responses, load_cassette
 
-        cassette = source if isinstance(source, Cassette) else Cassette.load(source)
+        cassette = load_cassette(source, "ReplayChatModel.from_cassette")
         if not any((i.provider, i.api) in CHAT_APIS for i in cassette.interactions) and any(
                 r.kind == RECORD_KIND for r in cassette.records):
             return cls.from_records(cassette, **kwargs)

@@ -63,9 +63,9 @@ class ReplayEmbeddings(Embeddings):
     def from_cassette(cls, source: str | os.PathLike[str] | Cassette, **kwargs: Any) -> ReplayEmbeddings:
         """Vectors from OpenAI-style embeddings calls recorded at the wire level
         (e.g. ``OpenAIEmbeddings`` inside ``use_cassette``), keyed by their input texts."""
-        from .wire import embedding_vectors
+        from .wire import embedding_vectors, load_cassette
 
-        cassette = source if isinstance(source, Cassette) else Cassette.load(source)
+        cassette = load_cassette(source, "ReplayEmbeddings.from_cassette")
         kwargs.setdefault("provider_name", "OpenAIEmbeddings")
         return cls(embedding_vectors(cassette), **kwargs)
 

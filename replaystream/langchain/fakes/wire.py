@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import struct
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +32,25 @@ from ._chunks import RecordedResponse, request_view
 #: ``(provider, api)`` pairs whose chat streams an integration parses (a live view of the registry).
 CHAT_APIS = providers.CHAT_APIS
 _REPLAY_HOST = "http://127.0.0.1:9"  # never contacted: the transport answers from memory
+
+
+def load_cassette(source: str | os.PathLike[str] | Cassette, api: str) -> Cassette:
+    """``source`` as a cassette, for ``api`` (e.g. ``"ReplayChatModel.from_cassette"``). A file
+    that is not there is named by the absolute path tried, with how to record it there."""
+    if isinstance(source, Cassette):
+        return source
+    path = Path(source)
+    if not path.exists():
+        where = path.absolute()
+        relative = "" if path.is_absolute() else f" ({str(path)!r} is read from the working directory, {Path.cwd()})"
+        raise CassetteError(
+            where, "", "no such cassette" + relative,
+            f"{api}(...) replays a recorded file: record it first, with a real key, in a test that runs the real "
+            f'model: mark the test @pytest.mark.replay("{where}") and run pytest --replay-mode=once, or wrap the '
+            f'calls in use_cassette("{where}", mode="once")'
+            + ("; to run from any folder, build the path from the test file: Path(__file__).parent / ..."
+               if relative else ""))
+    return Cassette.load(path)
 
 
 def _any_request_to(inter: Interaction) -> MatchConfig:
