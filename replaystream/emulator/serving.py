@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 from ..cassette.model import Cassette, Interaction, Request
 from ..errors import CassetteExhaustedError, CassetteMissError
+from ..wire.advice import Advice
 from ..wire.engine import Inject, Record, ReplayEngine
 from ..wire.faults import Fault
 from ..wire.matching import MatchConfig
@@ -30,7 +31,8 @@ class CassetteServing:
                  log: Callable[[str], None] | None = None) -> None:
         where = f"cassette {cassette.path or '<in memory>'} (served by replaystream serve)"
         self.engine = ReplayEngine(cassette.interactions, match, faults=faults, allow_repeats=allow_repeats,
-                                   where=where, repeat_hint=SERVE_REPEAT_HINT)
+                                   where=where, repeat_hint=SERVE_REPEAT_HINT,
+                                   advice=Advice(str(cassette.path or "<in memory>")))
         self.pacing = pacing
         self.log = log
 
