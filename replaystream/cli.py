@@ -1,7 +1,8 @@
 """The ``replaystream`` command line.
 
 Exit codes scripts can rely on: 0 success; 1 a finding or failure (a secret, a damaged
-cassette, drift); 2 a usage error (bad arguments, a file that does not exist).
+cassette, drift); 2 a usage error (bad arguments, a file that does not exist, an optional
+extra the command needs that is not installed).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import ReplayStreamError
+from .errors import MissingExtraError, ReplayStreamError, require_extras
 
 EXIT_OK, EXIT_FINDING, EXIT_USAGE = 0, 1, 2
 
@@ -24,8 +25,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
     from .cassette.model import Cassette
-    from .review.inspection import describe, plot
+    from .review.inspection import PLOT_FEATURE, describe, plot
 
+    if args.plot:
+        require_extras(PLOT_FEATURE, "plot")  # before any output: a command that cannot finish prints nothing
     cassette = Cassette.load(args.cassette)
     print(describe(cassette))
     if args.plot:
@@ -159,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("inspect", help="show a cassette's interactions, event timeline and assembled text")
     p.add_argument("cassette")
-    p.add_argument("--plot", metavar="OUT.png", help="also draw the event timeline (needs matplotlib)")
+    p.add_argument("--plot", metavar="OUT.png", help="also draw the event timeline (needs the [plot] extra)")
     p.set_defaults(func=_cmd_inspect)
 
     p = sub.add_parser("check", help="validate cassettes and scan them for secrets (exit 1 on a finding)")
@@ -209,6 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
     try:
         return int(args.func(args))
+    except MissingExtraError as exc:  # the command could not run as installed: nothing was done or found
+        print(f"replaystream {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except ReplayStreamError as exc:
         print(f"replaystream {args.command}: {exc}", file=sys.stderr)
         return EXIT_FINDING

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from . import hooks
+from .errors import MissingExtraError, require_extras
 from .options import MODES, PLUGIN_KEYS, Layer, OptionsError, ReplayOptions, resolve_options
 from .wire.session import Session
 
@@ -268,9 +269,21 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 
 # -- fixtures built on the fakes and snapshots (imported lazily: LangChain is heavy) ------
+def _require_langchain(fixture: str) -> None:
+    """Fail the test with the extra to install, in one line (the message is all there is to say)."""
+    try:
+        require_extras(f"the {fixture} fixture", "langchain")
+    except MissingExtraError as exc:
+        message = f"{type(exc).__name__}: {exc}"
+    else:
+        return
+    pytest.fail(message, pytrace=False)  # outside the except: no "during handling" chain
+
+
 @pytest.fixture
 def replay_chat_model(replay_cassette: Session) -> Any:
     """A ``ReplayChatModel`` replaying the chat streams of the test's cassette."""
+    _require_langchain("replay_chat_model")
     from .langchain.fakes import ReplayChatModel
     from .langchain.fakes.wire import CHAT_APIS
 
@@ -281,11 +294,12 @@ def replay_chat_model(replay_cassette: Session) -> Any:
 
 
 @pytest.fixture
-def event_snapshot(snapshot: Any) -> Any:
+def event_snapshot(request: pytest.FixtureRequest) -> Any:
     """syrupy's ``snapshot``, writing one-event-per-line ``.events.txt`` files.
 
     ``assert event_snapshot == events`` takes raw ``astream_events`` output or normalised events.
     """
+    _require_langchain("event_snapshot")  # before syrupy's fixture is asked for: it may not exist
     from .langchain.snapshot import event_snapshot as use
 
-    return use(snapshot)
+    return use(request.getfixturevalue("snapshot"))

@@ -8,6 +8,9 @@ from pathlib import Path
 from ..cassette.model import Cassette, Interaction
 from ..providers import event_text
 from ..cassette.sse import parse_event
+from ..errors import require_extras
+
+PLOT_FEATURE = "drawing the event timeline (inspect --plot)"
 
 
 @dataclass
@@ -66,15 +69,12 @@ def describe(cassette: Cassette) -> str:
 
 def plot(cassette: Cassette, dest: Path) -> Path:
     """Draw each interaction's events on a time axis (needs the ``plot`` extra: matplotlib)."""
-    try:
-        import matplotlib
+    require_extras(PLOT_FEATURE, "plot")
+    import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        from ..errors import ReplayStreamError
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
 
-        raise ReplayStreamError("--plot needs matplotlib: pip install 'replaystream[plot]'") from None
     streams = [(n, i) for n, i in enumerate(cassette.interactions) if i.response.is_stream]
     fig, ax = plt.subplots(figsize=(10, 1.2 + 0.6 * max(1, len(streams))))
     for row, (n, inter) in enumerate(streams):
