@@ -15,8 +15,8 @@ from .errors import (
     RecordingError,
     ReplayStreamError,
     StrictMismatchError,
-    has_extras,
 )
+from .errors import has_extras as _has_extras
 from .options import OptionsError, ReplayOptions
 from .wire.matching import MatchConfig
 from .wire.network import block_network
@@ -120,5 +120,5 @@ __all__ = [  # noqa: RUF022  (grouped: core, then lazily loaded)
     "split_events",
     "use_cassette",
     # Without the [langchain] extra, `from replaystream import *` leaves out what needs it.
-    *(_LAZY if has_extras("langchain") else ()),
+    *(_LAZY if _has_extras("langchain") else ()),
 ]
