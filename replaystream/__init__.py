@@ -10,11 +10,13 @@ from .errors import (
     CassetteExhaustedError,
     CassetteMissError,
     CassetteVersionError,
+    MissingExtraError,
     NetworkBlockedError,
     RecordingError,
     ReplayStreamError,
     StrictMismatchError,
 )
+from .errors import has_extras as _has_extras
 from .options import OptionsError, ReplayOptions
 from .wire.matching import MatchConfig
 from .wire.network import block_network
@@ -82,9 +84,13 @@ def __getattr__(name: str) -> object:
         raise AttributeError(f"module 'replaystream' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    try:
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+    except MissingExtraError as exc:  # raised by replaystream.langchain: name what was asked for
+        raise MissingExtraError(f"replaystream.{name}", exc.extras, exc.missing) from None
     globals()[name] = value
     return value
+
 
 __all__ = [  # noqa: RUF022  (grouped: core, then lazily loaded)
     "Cassette",
@@ -113,5 +119,6 @@ __all__ = [  # noqa: RUF022  (grouped: core, then lazily loaded)
     "parse_event",
     "split_events",
     "use_cassette",
-    *_LAZY,
+    # Without the [langchain] extra, `from replaystream import *` leaves out what needs it.
+    *(_LAZY if _has_extras("langchain") else ()),
 ]

@@ -2,7 +2,8 @@
 
 Exit codes scripts can rely on: 0 success; 1 a finding or failure (a secret, a damaged
 cassette, drift, a file that cannot be written); 2 a usage error (bad arguments, a path
-that does not exist, a folder or a vcrpy cassette where a replaystream cassette is needed).
+that does not exist, a folder or a vcrpy cassette where a replaystream cassette is needed,
+an optional extra the command needs that is not installed).
 Every error is one message on stderr, never a traceback. Output cut short by a closed pipe
 (``| head``) ends quietly with 141, as for a tool the pipe's SIGPIPE stops.
 """
@@ -15,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import ReplayStreamError
+from .errors import MissingExtraError, ReplayStreamError, require_extras
 
 EXIT_OK, EXIT_FINDING, EXIT_USAGE = 0, 1, 2
 EXIT_PIPE, EXIT_INTERRUPTED = 141, 130  # 128 + SIGPIPE / SIGINT, as the shell reports them
@@ -52,10 +53,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
     from .cassette.model import Cassette
-    from .review.inspection import describe, plot
+    from .review.inspection import PLOT_FEATURE, describe, plot
 
     if args.limit < 0:
         raise CommandUsageError(f"--limit {args.limit}: give a number of events, 0 for all")
+    if args.plot:
+        require_extras(PLOT_FEATURE, "plot")  # before any output: a command that cannot finish prints nothing
     cassette = Cassette.load(need_path(Path(args.cassette)))
     print(describe(cassette, args.limit))
     if args.plot:
@@ -202,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=DEFAULT_LIMIT, metavar="N",
                    help=f"event rows per interaction: the first and last N/2 (default {DEFAULT_LIMIT}); "
                         "0 shows every event and the full texts")
-    p.add_argument("--plot", metavar="OUT.png", help="also draw the event timeline (needs matplotlib)")
+    p.add_argument("--plot", metavar="OUT.png", help="also draw the event timeline (needs the [plot] extra)")
     p.set_defaults(func=_cmd_inspect)
 
     p = sub.add_parser("check", help="validate cassettes and scan them for secrets (exit 1 on a finding)")
@@ -253,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = int(args.func(args))
             sys.stdout.flush()  # inside the try: a pipe closed early fails here, not at exit
             return code
-        except CommandUsageError as exc:
+        except (CommandUsageError, MissingExtraError) as exc:  # MissingExtraError: nothing was done or found
             return _fail(args, exc, EXIT_USAGE)
         except ReplayStreamError as exc:
             return _fail(args, exc, EXIT_FINDING)

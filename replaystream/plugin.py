@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from . import hooks
+from .errors import MissingExtraError, require_extras
 from .options import MODES, PLUGIN_KEYS, Layer, OptionsError, ReplayOptions, resolve_options
 from .wire import keys
 from .wire.advice import PytestAdvice
@@ -358,6 +359,17 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 
 # -- fixtures built on the fakes and snapshots (imported lazily: LangChain is heavy) ------
+def _require_langchain(fixture: str) -> None:
+    """Fail the test with the extra to install, in one line (the message is all there is to say)."""
+    try:
+        require_extras(f"the {fixture} fixture", "langchain")
+    except MissingExtraError as exc:
+        message = f"{type(exc).__name__}: {exc}"
+    else:
+        return
+    pytest.fail(message, pytrace=False)  # outside the except: no "during handling" chain
+
+
 @pytest.fixture
 def replay_chat_model_factory() -> Any:
     """The real chat model ``replay_chat_model`` records from: override it to return one,
@@ -372,6 +384,7 @@ def replay_chat_model(request: pytest.FixtureRequest, replay_cassette: Session) 
     no cassette yet, ``new_episodes``, ``all``, ``rewrite``), the real model of
     ``replay_chat_model_factory``, its HTTP traffic recorded into the cassette; otherwise a
     ``ReplayChatModel`` replaying the cassette's chat streams at the message level."""
+    _require_langchain("replay_chat_model")
     session = replay_cassette
     if session.can_record:
         model = request.getfixturevalue("replay_chat_model_factory")
@@ -397,11 +410,12 @@ def replay_chat_model(request: pytest.FixtureRequest, replay_cassette: Session) 
 
 
 @pytest.fixture
-def event_snapshot(snapshot: Any) -> Any:
+def event_snapshot(request: pytest.FixtureRequest) -> Any:
     """syrupy's ``snapshot``, writing one-event-per-line ``.events.txt`` files.
 
     ``assert event_snapshot == events`` takes raw ``astream_events`` output or normalised events.
     """
+    _require_langchain("event_snapshot")  # before syrupy's fixture is asked for: it may not exist
     from .langchain.snapshot import event_snapshot as use
 
-    return use(snapshot)
+    return use(request.getfixturevalue("snapshot"))

@@ -22,10 +22,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..cassette.model import FORMAT_META, Cassette, Interaction, Request
-from ..errors import CassetteError
+from ..errors import CassetteError, require_extras
 from ..wire.http import ContentDecoder, ContentDecodingError, header_dict, parse_body
 from ..wire.scrub import Scrubber
 from ._common import NO_TIMING, finish, make_response, read_source, split_uri
@@ -40,6 +38,9 @@ def _load_document(text: str, path: Path) -> Any:
             return json.loads(text)  # vcrpy's JSON serializer; faster and exact
         except json.JSONDecodeError:
             pass  # YAML flow mappings also start with "{"
+    require_extras(f"reading {path.name} (a vcrpy YAML cassette)", "vcr")  # PyYAML: imported only here
+    import yaml
+
     try:
         from vcr.serializers import yamlserializer
         load: Any = yamlserializer.deserialize

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..cassette.model import Cassette, Interaction
 from ..cassette.sse import parse_event
-from ..errors import ReplayStreamError
+from ..errors import ReplayStreamError, require_extras
 from ..providers import event_text
 from .streams import ToolPiece, gather, view
 
@@ -19,6 +19,7 @@ from .streams import ToolPiece, gather, view
 DEFAULT_LIMIT = 20
 _TEXT_CAP = 2000  # characters of assembled text / tool arguments shown when limited
 _ROW_CAP = 200  # characters of one event's text shown when limited
+PLOT_FEATURE = "drawing the event timeline (inspect --plot)"
 
 
 @dataclass
@@ -107,13 +108,12 @@ def plot(cassette: Cassette, dest: Path) -> Path:
         raise NothingToPlot(f"nothing to plot: none of the {len(cassette.interactions)} interaction(s) in "
                             f"{cassette.path} is a stream (embeddings and other plain answers arrive as one body); "
                             f"{dest} was not written")
-    try:
-        import matplotlib
+    require_extras(PLOT_FEATURE, "plot")
+    import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ReplayStreamError("--plot needs matplotlib: pip install 'replaystream[plot]'") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(10, 1.2 + 0.6 * len(streams)))
     for row, (n, inter) in enumerate(streams):
         xs = [r.ms for r in timeline(inter)]

@@ -17,7 +17,12 @@ import asyncio
 import sys
 from pathlib import Path
 
-from ..errors import ReplayStreamError
+from ..errors import ReplayStreamError, require_extras
+
+#: The tutorial runs the real ChatAnthropic, OpenAIEmbeddings and a FAISS retriever.
+DEMO_EXTRAS = ("langchain", "faiss")
+require_extras("replaystream demo", *DEMO_EXTRAS)  # the boundary: before anything imports them
+
 from .runner import SECTIONS, UnknownSectionError, default_cassette_dir, pick, replay
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

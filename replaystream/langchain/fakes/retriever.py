@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
-import faiss
 import numpy as np
 from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun, CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -19,12 +18,21 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever, LangSmithRetrieverParams
 from pydantic import ConfigDict, PrivateAttr
 
-from ...errors import UsageError
+from ...errors import UsageError, require_extras
 
 #: uuid5 namespace of document ids: the same texts give the same ids on every machine.
 ID_NAMESPACE = uuid.UUID("9b3c2f9e-5f0e-4a8e-9f5a-7265706c6179")
 
 Distance = Literal["l2", "inner_product"]
+
+
+def _faiss() -> Any:
+    """faiss, imported on first use: [faiss] is an extra of its own, so ReplayChatModel and the
+    other fakes import without it (and without its load time)."""
+    require_extras("FaissRetriever", "faiss")
+    import faiss
+
+    return faiss
 
 
 def document_id(index: int, text: str) -> str:
@@ -76,6 +84,7 @@ class FaissRetriever(BaseRetriever):
     @classmethod
     def from_documents(cls, documents: Iterable[Document], embeddings: Embeddings,
                        **kwargs: Any) -> FaissRetriever:
+        faiss = _faiss()  # before anything is embedded
         docs = [d if d.id is not None else d.model_copy(update={"id": document_id(n, d.page_content)})
                 for n, d in enumerate(documents)]
         if not docs:
@@ -98,7 +107,7 @@ class FaissRetriever(BaseRetriever):
         if matrix.ndim != 2:
             raise UsageError(f"embeddings returned an array of shape {matrix.shape}, expected (n, dim)")
         if self.normalize:
-            faiss.normalize_L2(matrix)
+            _faiss().normalize_L2(matrix)
         return matrix
 
     def search(self, vector: Sequence[float], k: int | None = None) -> list[tuple[Document, float]]:
