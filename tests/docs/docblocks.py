@@ -10,8 +10,10 @@ several marks separated by ``;``; arguments are shell-quoted::
 Unmarked blocks run by their language: ``python`` as a script (or, when it is a pytest
 test file, written to ``tests/test_example.py`` and run by the pytest command of the
 ``bash`` block right after it, else by plain ``pytest``), ``bash`` line by line, ``json`` /
-``toml`` / ``yaml`` parsed. A block of any other language must be marked, and so must a
-block containing ``...``: an elision is not code the reader can run.
+``toml`` / ``yaml`` parsed. A first-line comment naming a file (``# tests/test_polar.py``,
+``# pyproject.toml``) writes the block to that path of the project first. A block of any
+other language must be marked, and so must a block containing ``...``: an elision is not
+code the reader can run.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from pathlib import Path
 #: Every mark, with what it means (the text of the error for an unknown one).
 KINDS = {
     "fragment": "part of a program: not run (Python must still compile)",
-    "output": "what the block before it prints: not run",
+    "output": "output [FILE]: what the block before it prints, not run; with FILE, that block runs and FILE "
+              "(in the project folder) must contain these lines in order (`...` matches anything)",
     "text": "a diagram or listing, not code: not run",
     "fails": "fails ERROR [why]: runs, and must fail naming ERROR",
     "setup": "setup NAME: a block that `uses NAME` runs this one first, in the same folder",
@@ -42,13 +45,14 @@ EXPLAINS_ELLIPSIS = frozenset({"fragment", "output", "text", "fails", "install",
                                "cassette"})
 #: Marks of blocks that are not run at all.
 NOT_RUN = frozenset({"fragment", "output", "text"})
-_ARITY = {"fails": (1, 99), "setup": (1, 1), "uses": (1, 1), "emulator": (2, 3), "file": (1, 1)}
+_ARITY = {"fails": (1, 99), "setup": (1, 1), "uses": (1, 1), "emulator": (2, 3), "file": (1, 1), "output": (0, 1)}
 
 FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
 MARK = re.compile(r"^\s*<!--\s*doc:(?P<body>.*?)-->\s*$")
 SHELLS = frozenset({"bash", "sh", "shell", "console"})
 TEST_FILE = re.compile(r"^\s*(def test_|async def test_|@pytest\.mark)", re.M)
 PYTEST_LINE = re.compile(r"^(\w+=\S*\s+)*(python3? -m )?pytest\b")
+NAMED_FILE = re.compile(r"^# (?P<path>[\w./-]+\.(py|toml|ini|cfg|json|yaml))\s*$")  # "# tests/test_x.py"
 
 
 class MarkError(Exception):
@@ -71,6 +75,7 @@ class Block:
     commands_block: Block | None = None  # a pytest test file: the bash block that runs it
     test_file: Block | None = None  # a bash block of pytest commands: the test file it runs
     problem: str | None = None  # a broken rule (MarkError text): the block's test fails with it
+    previous: Block | None = None  # the block before it in the same document
 
     @property
     def id(self) -> str:
@@ -96,7 +101,13 @@ class Block:
 
     @property
     def runs(self) -> bool:
-        return not any(m.kind in NOT_RUN for m in self.marks)
+        return not any(m.kind in NOT_RUN and not m.args for m in self.marks)
+
+    @property
+    def named_file(self) -> str | None:
+        """The path a first-line comment gives the block (``# tests/test_polar.py``), if any."""
+        m = NAMED_FILE.match(self.code.partition("\n")[0])
+        return m.group("path") if m else None
 
 
 def parse_marks(comment_lines: list[tuple[int, str]], where: str) -> list[Mark]:
@@ -148,6 +159,7 @@ def extract(text: str, doc: str) -> list[Block]:
             block.marks = parse_marks(comments, block.id)
         except MarkError as exc:
             block.problem = str(exc)
+        block.previous = blocks[-1] if blocks else None
         blocks.append(block)
         n = end + 1
     _pair(blocks)

@@ -1,15 +1,15 @@
 """Run one documented block as the reader would: in an empty project folder, with the
 provider SDKs pointed at the loopback emulator and placeholder keys.
 
-Python scripts and ``replaystream`` commands run in this process (fast: the SDKs are
-imported once); pytest commands run through pytester, in process as well.
+Python scripts, ``replaystream`` commands and pytest commands all run in this process
+(fast: the SDKs are imported once), in an empty folder.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
+import re
 import runpy
 import shlex
 import sys
@@ -70,14 +70,15 @@ class Outcome:
 class DocRunner:
     """Runs blocks (and the setup blocks they use) in one folder, against one emulator."""
 
-    def __init__(self, root: Path, blocks: list[Block], pytester: pytest.Pytester, emulator: ProviderEmulator,
+    def __init__(self, root: Path, blocks: list[Block], folder: Path, emulator: ProviderEmulator,
                  monkeypatch: pytest.MonkeyPatch) -> None:
         self.root = root
         self.blocks = blocks
-        self.pytester = pytester
+        self.folder = folder
         self.emulator = emulator
         self.monkeypatch = monkeypatch
-        self.folder = pytester.path
+        monkeypatch.chdir(folder)
+        monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
         monkeypatch.setenv("OPENAI_BASE_URL", emulator.base_url + "/v1")
         monkeypatch.setenv("ANTHROPIC_BASE_URL", emulator.base_url)
         for name, value in PLACEHOLDER_KEYS.items():
@@ -110,6 +111,8 @@ class DocRunner:
                 self._run(dep)
         if block.test_file is not None:
             self._run(block.test_file)
+        if block.args("output") and block.previous is not None:
+            self._run(block.previous)  # the run whose output it shows
         for args in block.args("emulator"):
             self.enqueue(*args)
         outcome = self.execute(block)
@@ -125,13 +128,19 @@ class DocRunner:
     def execute(self, block: Block) -> Outcome:
         files = [path for (path,) in block.args("file")]
         if block.is_test_file:
-            for path in files or [DEFAULT_TEST_FILE]:
+            for path in files or [block.named_file or DEFAULT_TEST_FILE]:
                 self.write(path, block.code)
             if block.commands_block is not None:
                 return Outcome(True, "")  # the pytest commands after it run it
             return self.pytest([])
+        if block.named_file and not block.is_shell:
+            path = self.write(block.named_file, block.code)
+            if block.is_python and not files:
+                return self.script(path)
         for path in files:
             self.write(path, block.code)
+        for (shown_in,) in block.args("output"):
+            return check_output(block, self.folder / shown_in)
         if block.has("install") or block.has("ci"):
             check_against_ci(block, self.root)
             return Outcome(True, "")
@@ -163,7 +172,7 @@ class DocRunner:
         return path
 
     def script(self, path: Path, argv: list[str] | None = None) -> Outcome:
-        with captured() as out:
+        with self.project_modules(), captured() as out:
             self.monkeypatch.setattr(sys, "argv", [str(path), *(argv or [])])
             try:
                 runpy.run_path(str(path), run_name="__main__")
@@ -209,12 +218,25 @@ class DocRunner:
                              "python command, or mark the block (e.g. <!-- doc: fragment -->)")
 
     def pytest(self, args: list[str]) -> Outcome:
-        # pytester drops the modules a run imported; import the SDKs first so each run does
-        # not pay seconds to import them again.
-        for name in ("openai", "anthropic", "langchain_openai", "langchain_anthropic", "hypothesis"):
-            importlib.import_module(name)
-        result = self.pytester.runpytest_inprocess("-p", "no:cacheprovider", *args)
-        return Outcome(result.ret == 0, "\n".join(result.outlines + result.errlines))
+        with self.project_modules(), captured() as out:
+            code = pytest.main(["-p", "no:cacheprovider", *args])
+        return Outcome(code == 0, out.getvalue())
+
+    @contextlib.contextmanager
+    def project_modules(self) -> Iterator[None]:
+        """Afterwards, forget the modules of the project folder (its tests, conftest.py): the
+        next example may have a test module of the same name. Library modules stay imported:
+        dropping them (as pytester does) leaves two copies of LangChain's classes, and the
+        next run's isinstance checks fail."""
+        path = list(sys.path)
+        try:
+            yield
+        finally:
+            sys.path[:] = path
+            folder = str(self.folder)
+            for name, module in list(sys.modules.items()):
+                if (getattr(module, "__file__", None) or "").startswith(folder):
+                    del sys.modules[name]
 
 
 def expect(block: Block, outcome: Outcome) -> None:
@@ -228,6 +250,18 @@ def expect(block: Block, outcome: Outcome) -> None:
         return
     if not outcome.ok:
         raise AssertionError(f"{block.id} fails as written:\n{outcome.output}")
+
+
+def check_output(block: Block, path: Path) -> Outcome:
+    """The block's lines appear in the file, in order; ``...`` in a line matches anything."""
+    assert path.is_file(), f"{block.id} shows the content of {path.name}, but the block before it did not write it"
+    lines = iter(path.read_text("utf-8").splitlines())
+    for shown in block.code.splitlines():
+        pattern = re.compile(".*".join(re.escape(part) for part in shown.rstrip().split("...")))
+        if not any(pattern.fullmatch(line.rstrip()) for line in lines):
+            raise AssertionError(f"{block.id}: the line\n  {shown}\nis not in {path.name} (after the lines "
+                                 f"before it); it has:\n{path.read_text('utf-8')}")
+    return Outcome(True, "")
 
 
 @contextlib.contextmanager

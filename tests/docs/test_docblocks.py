@@ -66,11 +66,11 @@ def test_a_test_file_is_run_by_the_pytest_commands_after_it() -> None:
 
 # -- running --------------------------------------------------------------------------------------
 @pytest.fixture
-def run(pytester: pytest.Pytester, emulator: ProviderEmulator, monkeypatch: pytest.MonkeyPatch):
+def run(tmp_path: Path, emulator: ProviderEmulator, monkeypatch: pytest.MonkeyPatch):
     def run_doc(text: str, which: int = -1) -> list[Block]:
         blocks = extract(text, "d.md")
         assert all(b.problem is None for b in blocks), [b.problem for b in blocks]
-        DocRunner(ROOT, blocks, pytester, emulator, monkeypatch).run(blocks[which])
+        DocRunner(ROOT, blocks, tmp_path, emulator, monkeypatch).run(blocks[which])
         return blocks
     return run_doc
 
@@ -88,7 +88,7 @@ def test_a_fails_mark_needs_that_failure(run) -> None:
         run(block("python", "x = 1", "fails KeyError"))
 
 
-def test_the_emulator_answers_what_the_mark_scripts_and_must_be_asked(run, pytester: pytest.Pytester) -> None:
+def test_the_emulator_answers_what_the_mark_scripts_and_must_be_asked(run) -> None:
     code = md("import openai",
               "s = openai.OpenAI().chat.completions.create(model='m', messages=[], stream=True)",
               "print(''.join(c.choices[0].delta.content or '' for c in s if c.choices))")

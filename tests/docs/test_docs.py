@@ -16,10 +16,10 @@ BLOCKS = all_blocks(ROOT)
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
-def test_block_runs_as_written(block, pytester: pytest.Pytester, emulator: ProviderEmulator,
+def test_block_runs_as_written(block, tmp_path: Path, emulator: ProviderEmulator,
                                monkeypatch: pytest.MonkeyPatch) -> None:
     if block.problem:
         pytest.fail(block.problem, pytrace=False)
     if not block.runs:
         return  # marked fragment / output / text: checked by the rules above only
-    DocRunner(ROOT, BLOCKS, pytester, emulator, monkeypatch).run(block)
+    DocRunner(ROOT, BLOCKS, tmp_path, emulator, monkeypatch).run(block)
