@@ -11,7 +11,8 @@ Unmarked blocks run by their language: ``python`` as a script (or, when it is a 
 test file, written to ``tests/test_example.py`` and run by the pytest command of the
 ``bash`` block right after it, else by plain ``pytest``), ``bash`` line by line, ``json`` /
 ``toml`` / ``yaml`` parsed. A first-line comment naming a file (``# tests/test_polar.py``,
-``# pyproject.toml``) writes the block to that path of the project first. A block of any
+``# tests/conftest.py``, ``# pyproject.toml``) makes the block that file of the project:
+written there, not run as a script (a test file still runs with pytest). A block of any
 other language must be marked, and so must a block containing ``...``: an elision is not
 code the reader can run.
 """

@@ -116,6 +116,7 @@ class DocRunner:
         for args in block.args("emulator"):
             self.enqueue(*args)
         outcome = self.execute(block)
+        print(f"== {block.id}\n{outcome.output}")  # shown with -rP, or on failure
         expect(block, outcome)
 
     def enqueue(self, script: str, arg: str, times: str = "x1") -> None:
@@ -134,9 +135,7 @@ class DocRunner:
                 return Outcome(True, "")  # the pytest commands after it run it
             return self.pytest([])
         if block.named_file and not block.is_shell:
-            path = self.write(block.named_file, block.code)
-            if block.is_python and not files:
-                return self.script(path)
+            files.append(block.named_file)
         for path in files:
             self.write(path, block.code)
         for (shown_in,) in block.args("output"):
@@ -178,8 +177,11 @@ class DocRunner:
                 runpy.run_path(str(path), run_name="__main__")
             except SystemExit as exc:
                 ok = exc.code in (0, None)
-            except Exception:  # noqa: BLE001 (the block's own failure: reported, or expected by `fails`)
-                traceback.print_exc()
+            except Exception as exc:  # noqa: BLE001 (the block's own failure: reported, or expected by `fails`)
+                tb = exc.__traceback__
+                while tb is not None and tb.tb_frame.f_code.co_filename != str(path):
+                    tb = tb.tb_next  # start the traceback at the example, as `python example.py` would
+                traceback.print_exception(type(exc), exc, tb or exc.__traceback__)
                 ok = False
             else:
                 ok = True
