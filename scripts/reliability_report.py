@@ -210,7 +210,7 @@ def render(cases: list[Case]) -> str:
             "project ids) and of `OPENAI_API_KEY`, `ANTHROPIC_API_KEY`, `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID` "
             "are removed wherever they appear, bodies and events included.",
             "", "## Regenerating", "",
-            "```", "python -m pytest -n 2 -p no:cacheprovider --junitxml=.ci/pytest.xml",
+            "<!-- doc: ci -->", "```", "python -m pytest -n 2 -p no:cacheprovider --junitxml=.ci/pytest.xml",
             "python scripts/reliability_report.py .ci/pytest.xml --out docs/reliability.md --check", "```"]
 
     failing = [c for c in rel if c.status in ("failed", "error")]
