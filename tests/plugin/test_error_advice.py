@@ -199,17 +199,22 @@ def test_count_tokens():
 """
 
 FAKE_DNS = """
-import socket
+import sys
+
+from replaystream.wire import network
+
 
 class NoNetworkHere(OSError):
     pass
 
-def getaddrinfo(host, *args, **kwargs):  # this machine has no network: say so, where a user's would connect
-    if host in ("localhost", "127.0.0.1"):
-        return _real(host, *args, **kwargs)
-    raise NoNetworkHere(f"reached the network for {host}")
 
-_real, socket.getaddrinfo = socket.getaddrinfo, getaddrinfo
+def sentinel(event, args):  # behind replaystream's guard: whatever got past it stops here
+    if event == "socket.getaddrinfo" and args[0] not in ("localhost", "127.0.0.1", None):
+        raise NoNetworkHere(f"reached the network for {args[0]}")
+
+
+network.install_guard()
+sys.addaudithook(sentinel)
 """
 
 
@@ -221,7 +226,8 @@ def test_a_blocked_download_is_not_told_to_record(pytester: pytest.Pytester, mon
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "empty-cache"))
     pytester.makepyfile(test_tokens=BLOCKED)
     pytester.makeconftest(FAKE_DNS)
-    failed = run(pytester)
+    # In a subprocess: the sentinel audit hook cannot be removed, so it must not outlive the run.
+    failed = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     failed.assert_outcomes(failed=1)
     out = failed.stdout.str()
     assert "NetworkBlockedError: replaystream blocked a DNS look-up of 'openaipublic.blob.core.windows.net'" in out
@@ -231,7 +237,7 @@ def test_a_blocked_download_is_not_told_to_record(pytester: pytest.Pytester, mon
         "@pytest.mark.replay(allow_network=True), or run with --replay-allow-network."])
     assert "--replay-mode" not in out and "Record it" not in out
 
-    lifted = run(pytester, "--replay-allow-network")  # as written: the download goes out (here: no network)
+    lifted = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--replay-allow-network")  # as written: the download goes out (here: no network)
     assert "NetworkBlockedError" not in lifted.stdout.str()
     lifted.stdout.fnmatch_lines(["*reached the network for openaipublic.blob.core.windows.net*"])
 
