@@ -36,6 +36,7 @@ from replaystream.emulator import (
     openai_error,
     openai_responses_stream,
 )
+from replaystream.wire import network
 from replaystream.wire.scrub import TOKEN_PATTERN
 
 pytestmark = pytest.mark.outcome("no secret written, no outside socket")
@@ -184,6 +185,7 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         _watch.append((event, args[1] if event == "socket.connect" else args[0]))
 
 
+network.install_guard()  # replaystream's guard first: the watch sees only what got past it
 sys.addaudithook(_audit)  # sees every connect and look-up, however the socket was reached
 
 
