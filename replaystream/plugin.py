@@ -8,7 +8,6 @@ an option given on the command line > the closest ``replay`` marker > the
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -22,11 +21,11 @@ from .options import MODES, PLUGIN_KEYS, Layer, OptionsError, ReplayOptions, res
 from .wire import keys
 from .wire.advice import PytestAdvice
 from .wire.session import Session
+from .pytest_paths import SUFFIX, cassette_dir, cassette_paths, default_name_of
 
 if TYPE_CHECKING:
     from .cassette.model import Interaction
 
-SUFFIX = ".json"
 _USED_KEY = "replaystream_used"
 _DIRS_KEY = "replaystream_dirs"
 
@@ -133,7 +132,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             # Which tests will share a cassette, known before any runs (replay_config may still
             # move one: the fixture adds what really happens).
             options = resolve_options(*ini, *layers, *cli)
-            planned = _cassette_paths(_cassette_dir(item, options), options, _default_name(item))[0]
+            planned = cassette_paths(cassette_dir(item, options), options, default_name_of(item))[0]
             users.setdefault(str(planned.resolve()), []).append(item.nodeid)
         except OptionsError as exc:
             problems.update(dict.fromkeys(exc.problems))
@@ -159,11 +158,6 @@ def pytest_runtest_makereport(
     return report
 
 
-def safe_name(name: str) -> str:
-    """A file name for a test id; reversible (percent-escapes), so two ids never collide."""
-    return re.sub(r"[^A-Za-z0-9_.\-\[\]=,]", lambda m: "%" + "%".join(f"{b:02X}" for b in m.group().encode()), name)
-
-
 @pytest.fixture
 def replay_config() -> dict[str, Any]:
     """Override at any scope to set defaults: ``{"mode": "once", "pacing": "recorded", "scrub": {...}}``;
@@ -184,29 +178,13 @@ def replay_options(request: pytest.FixtureRequest, replay_config: dict[str, Any]
 @pytest.fixture
 def replay_cassette_dir(request: pytest.FixtureRequest, replay_options: ReplayOptions) -> Path:
     """``<cassette root>/<test module>``; the root is ``<test dir>/cassettes`` unless configured."""
-    return _cassette_dir(request.node, replay_options)
+    return cassette_dir(request.node, replay_options)
 
 
 @pytest.fixture
 def replay_cassette_name(request: pytest.FixtureRequest) -> str:
     """The test's own cassette file name: class and test name with parameters, escaped."""
-    return _default_name(request.node)
-
-
-def _cassette_dir(node: pytest.Item, options: ReplayOptions) -> Path:
-    root = options.cassette_dir
-    module = Path(str(node.path))
-    base = Path(root) if root else module.parent / "cassettes"
-    if not base.is_absolute():
-        base = Path(str(node.config.rootpath)) / base
-    return base / module.stem
-
-
-def _default_name(node: pytest.Item) -> str:
-    cls = getattr(node, "cls", None)
-    parts = [cls.__name__] if cls is not None else []
-    parts.append(node.name)
-    return safe_name(".".join(parts)) + SUFFIX
+    return default_name_of(request.node)
 
 
 @pytest.fixture
@@ -215,7 +193,7 @@ def replay_cassette(request: pytest.FixtureRequest, replay_options: ReplayOption
     """The test's active cassette: its HTTP traffic (httpx and httpx2) is recorded or replayed."""
     config = request.config
     options = replay_options
-    paths = _cassette_paths(replay_cassette_dir, options, replay_cassette_name)
+    paths = cassette_paths(replay_cassette_dir, options, replay_cassette_name)
     # The user's scrub hooks run first, then the conftest hook pytest_replaystream_before_record.
     scrub = replace(options.scrub, hooks=(*options.scrub.hooks, _hook_scrubber(config)))
     own = str(paths[0].resolve())
@@ -265,22 +243,6 @@ def _describe(session: Session, n: int) -> str:
     return f"#{n} {rq.method} {rq.target}"
 
 
-def _cassette_paths(directory: Path, options: ReplayOptions, default_name: str) -> list[Path]:
-    """The test's cassettes: the marker's (or its own default one), then the extra ones."""
-    paths = [_cassette_path(directory, n) for n in options.cassettes] or [directory / default_name]
-    return paths + [_cassette_path(directory, str(p)) for p in options.extra]
-
-
-def _cassette_path(directory: Path, name: str) -> Path:
-    """``name`` (``.json`` optional) from the test module's cassette folder. ``..`` is
-    resolved on the text of the path: the OS would resolve ``folder/..`` only once
-    ``folder`` exists, and this module's folder may not yet."""
-    p = Path(name)
-    if p.suffix != SUFFIX:
-        p = p.with_name(p.name + SUFFIX)
-    return Path(os.path.normpath(p if p.is_absolute() else directory / p))
-
-
 def _hook_scrubber(config: pytest.Config) -> Any:
     def run_hooks(interaction: Interaction) -> Interaction | None:
         current: Interaction | None = interaction
@@ -317,7 +279,7 @@ def _owned(item: pytest.Item) -> list[Path]:
         options = _resolve(item, {})
     except OptionsError:
         return []
-    return _cassette_paths(_cassette_dir(item, options), options, _default_name(item))
+    return cassette_paths(cassette_dir(item, options), options, default_name_of(item))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
