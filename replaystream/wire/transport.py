@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from functools import cache
 from types import ModuleType
@@ -38,13 +39,23 @@ PACKAGES = ("httpx", "httpx2")
 _resolve_session: Callable[[], Session | None] = lambda: None
 
 
+_absent: set[str] = set()  # packages found missing: not searched for again on every install
+
+
 def available_modules() -> list[ModuleType]:
+    """The installed ones of ``PACKAGES``. Read from ``sys.modules`` on each install (a test
+    harness may drop and re-import a package: the current module is the one to patch);
+    imported only when it is not there yet."""
     mods = []
     for name in PACKAGES:
-        try:
-            mods.append(importlib.import_module(name))
-        except ImportError:  # either package may be absent; patch what is there
-            continue
+        mod = sys.modules.get(name)
+        if mod is None and name not in _absent:
+            try:
+                mod = importlib.import_module(name)
+            except ImportError:  # either package may be absent; patch what is there
+                _absent.add(name)
+        if mod is not None:
+            mods.append(mod)
     return mods
 
 
