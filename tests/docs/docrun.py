@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 import runpy
 import shlex
@@ -158,8 +159,7 @@ class DocRunner:
             return self.script(self.write(f"doc_{block.line}.py", block.code))
         if block.is_shell:
             return self.commands(block)
-        parsers: dict[str, Callable[[str], Any]] = {"json": __import__("json").loads, "toml": tomllib.loads,
-                                                    "yaml": yaml.safe_load}
+        parsers: dict[str, Callable[[str], Any]] = {"json": json.loads, "toml": tomllib.loads, "yaml": yaml.safe_load}
         if block.lang in parsers:
             parsers[block.lang](block.code)
         return Outcome(True, "")
@@ -322,8 +322,10 @@ def _ci_commands(root: Path) -> list[list[str]]:
 def check_against_ci(block: Block, root: Path) -> None:
     """Install and CI commands: pip installs name extras pyproject.toml defines, replaystream
     commands exist, and every other command is one .ci/run runs (same command, options a subset)."""
-    extras = set(tomllib.loads((root / "pyproject.toml").read_text("utf-8"))["project"]["optional-dependencies"])
+    project = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))["project"]
+    extras = set(project["optional-dependencies"])
     ci = _ci_commands(root)
+    ours = {".", project["name"]} | {w.partition("[")[0] for c in ci if c[:2] == ["pip", "install"] for w in c[2:]}
     for command in shell_commands(block.code):
         words = _normalise(command)
         shown = shlex.join(command)
@@ -331,7 +333,7 @@ def check_against_ci(block: Block, root: Path) -> None:
             for spec in (w for w in words[2:] if not w.startswith("-")):
                 name, _, rest = spec.partition("[")
                 wanted = set(filter(None, rest.rstrip("]").split(",")))
-                assert name == ".", f"{block.id}: `{shown}` installs {spec!r}, not this project"
+                assert name in ours, f"{block.id}: `{shown}` installs {spec!r}: not this project, nor what .ci/run installs"
                 assert wanted <= extras, (f"{block.id}: `{shown}` names extras {sorted(wanted - extras)} "
                                           f"that pyproject.toml does not define (it has {sorted(extras)})")
             continue

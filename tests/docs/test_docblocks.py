@@ -113,6 +113,9 @@ def test_a_test_file_runs_with_its_commands(run) -> None:
 
 def test_install_blocks_must_match_ci_and_the_extras(run) -> None:
     run(block("bash", 'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[dev]"', "install"))
+    run(block("bash", "pip install 'replaystream[plot]' && python -m pip install --upgrade pip", "install"))
+    with pytest.raises(AssertionError, match="not this project"):
+        run(block("bash", "pip install vcrpy", "install"))
     with pytest.raises(AssertionError, match=r"extras \['nope'\]"):
         run(block("bash", 'pip install -e ".[nope]"', "install"))
     with pytest.raises(AssertionError, match="not a command .ci/run runs"):
