@@ -89,6 +89,10 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "vcr": ("yaml",),  # vcrpy too, when installed: its loader reads its own tags exactly
     "plot": ("matplotlib",),
     "agents": ("langgraph", "langchain"),
+    "google": ("google.genai", "langchain_google_genai"),
+    "bedrock": ("boto3", "botocore", "langchain_aws"),
+    "ollama": ("ollama", "langchain_ollama"),
+    "zstd": ("zstandard",),  # and backports.zstd below Python 3.14, for httpx2
 }
 
 
