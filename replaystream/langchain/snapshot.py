@@ -37,6 +37,10 @@ _DATA_ORDER = ("input", "output", "chunk")
 _SAFE_TAG = re.compile(r"[\w:.\-/@#]+")
 _encode_str = json.JSONEncoder(ensure_ascii=False).encode
 _MESSAGE_SUFFIXES = ("Message", "MessageChunk")
+# ReplayChatModel's stand-in (its default ``id_prefix``) for the ``lc_run--<run id>`` LangChain
+# gives a chunk of a real run: shown neither, so a snapshot recorded from the real model
+# matches its replay.
+_STAND_IN_ID = re.compile(r"lc_run--replay-\d+")
 
 
 def _fmt(value: Any) -> str:
@@ -74,7 +78,8 @@ def _fmt_typed(value: Mapping[str, Any], own_label: str | None) -> str:
     for key in sorted(keys):
         item = value[key]
         # The id LangChain gives a message of this very run says nothing new.
-        if key == "id" and own_label is not None and item in (f"lc_run--{own_label}", f"run-{own_label}"):
+        if key == "id" and own_label is not None and (item in (f"lc_run--{own_label}", f"run-{own_label}")
+                                                      or (type(item) is str and _STAND_IN_ID.fullmatch(item))):
             continue
         args.append(f"{key}={_fmt_arg(item)}")
     return f"{type_name}({', '.join(args)})"

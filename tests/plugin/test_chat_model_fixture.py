@@ -113,3 +113,30 @@ def test_the_readme_library_form_of_replay_tool_saves(pytester: pytest.Pytester,
         assert result.outlines == ["POLAR"]
     (record,) = Cassette.load(pytester.path / "tests" / "cassettes" / "tools.json").records
     assert record.data == {"input": {"word": "polar"}, "output": "POLAR"}
+
+
+SNAPSHOT_TEST = """
+import pytest
+
+@pytest.mark.replay
+async def test_polar_events(replay_chat_model, event_snapshot):
+    events = [e async for e in replay_chat_model.astream_events("What color is a polar bear?", version="v2")]
+    assert event_snapshot == events
+"""
+
+
+def test_an_event_snapshot_taken_while_recording_matches_the_replay(
+        project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    project.makepyfile(test_chat=SNAPSHOT_TEST)
+    with ProviderEmulator() as emu:
+        emu.enqueue(ScriptedResponse(events=anthropic_messages_stream(POLAR)))
+        with monkeypatch.context() as recording:
+            recording.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+            recording.setenv("ANTHROPIC_BASE_URL", emu.base_url)
+            run(project, "--replay-mode=once", "--snapshot-update").assert_outcomes(passed=1)
+    (snapshot,) = (project.path / "__snapshots__").rglob("*.txt")
+    written = snapshot.read_text("utf-8")
+    assert "Polar bears actually" in written and "lc_run--" not in written  # the real run's own ids say nothing
+    # Replayed by the message-level fake, whose chunks carry its stand-in ids: the same snapshot.
+    run(project).assert_outcomes(passed=1)
+    assert snapshot.read_text("utf-8") == written
