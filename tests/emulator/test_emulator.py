@@ -512,7 +512,10 @@ def test_stop_releases_held_connections_and_port_needs_start() -> None:
 
     reader = threading.Thread(target=read)
     reader.start()
-    time.sleep(0.2)
+    deadline = time.monotonic() + 30
+    while not emu.requests and time.monotonic() < deadline:  # the stream is held open (a loaded machine is slow)
+        time.sleep(0.01)
+    assert emu.requests, "the reader never reached the emulator"
     started = time.monotonic()
     emu.stop()
     reader.join(timeout=5)

@@ -19,7 +19,8 @@ from replaystream.langchain.fakes import ReplayChatModel
 
 
 class TestReplayChatModelStandard(ChatModelUnitTests):
-    """Every standard unit test runs. Two skip themselves, and those skips are right:
+    """Every standard unit test runs but two, which do not apply to a replay (they would
+    skip themselves; conftest.py deselects them by name):
 
     - ``test_init_from_env`` ("init_from_env_params not specified."): a replay reads no
       API key or endpoint from the environment, so there is nothing to load from it.
@@ -29,7 +30,7 @@ class TestReplayChatModelStandard(ChatModelUnitTests):
       a ReplayChatModel instead.
 
     langchain-tests forbids overriding a standard test except to mark it xfail, so the
-    reasons live here rather than in ``pytest.skip`` calls.
+    reasons live here rather than in the tests.
     """
 
     @property
