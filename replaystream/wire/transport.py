@@ -83,7 +83,7 @@ def _replay_headers(r: RecordedResponse) -> list[tuple[str, str]]:
 def _network_error(mod: ModuleType, error: dict[str, str]) -> Exception:
     """The exception a recorded mid-body failure raised, as this package's class."""
     cls = getattr(mod, error.get("type", ""), None)
-    if not (isinstance(cls, type) and issubclass(cls, mod.TransportError)):
+    if not (isinstance(cls, type) and issubclass(cls, (mod.TransportError, mod.DecodingError))):
         cls = mod.RemoteProtocolError
     return cls(error.get("message") or "peer closed connection without sending complete message body")  # type: ignore[no-any-return]
 
