@@ -60,7 +60,7 @@ CLIENT_LEAVES_ENCODED = {"x-gzip"}
 
 def sse_body(key: str) -> bytes:
     events = [f'data: {{"n": {n}, "text": "token {n}"}}\n\n' for n in range(40)]
-    events.insert(20, f'data: {{"echo": "your key is {key}"}}\n\n')
+    events.insert(2, f'data: {{"echo": "your key is {key}"}}\n\n')
     return "".join(events).encode() + b"data: [DONE]\n\n"
 
 
@@ -239,3 +239,39 @@ def test_a_missing_decoder_package_is_a_recording_error_naming_it(echo_server: s
     with use_cassette(path, mode="once"):
         call(httpx, echo_server, "/json", "zstd")
     assert KEY not in path.read_text() and "content-encoding" not in path.read_text()
+
+
+class NonAsciiHeader(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("content-length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def send_header(self, keyword: str, value: str) -> None:  # one header sent as UTF-8 bytes
+        super().send_header(keyword, value)
+        if keyword == "content-length":
+            self._headers_buffer.append("x-title: caf\u00e9 \u2615\r\n".encode())  # type: ignore[attr-defined]
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize("client", sorted(CLIENTS))
+def test_a_non_ascii_header_value_replays_as_recorded(tmp_path: Path, client: str) -> None:
+    """httpx reads a UTF-8 header value as text; replay used to hand that text back for httpx
+    to encode as ASCII, a UnicodeEncodeError out of a valid cassette."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NonAsciiHeader)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url, mod, path = f"http://127.0.0.1:{server.server_address[1]}/", CLIENTS[client], tmp_path / "c.json"
+    try:
+        live = mod.get(url).headers["x-title"]
+        with use_cassette(path, mode="once"):
+            assert mod.get(url).headers["x-title"] == live == "caf\u00e9 \u2615"
+    finally:
+        server.shutdown()
+        server.server_close()
+    with use_cassette(path, mode="none"):
+        assert mod.get(url).headers["x-title"] == live
