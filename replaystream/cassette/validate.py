@@ -92,15 +92,18 @@ def check(cassette: Cassette, data: bytes | str | None = None) -> None:
 
 
 # -- what loaded, checked -----------------------------------------------------------------
+def _bad_offset(ms: float) -> bool:
+    return not 0.0 <= ms <= MAX_OFFSET_MS  # NaN fails every comparison
+
+
 def _check_timings(response: Response, where: str, path: Path | None) -> None:
-    bad = (lambda ms: not 0.0 <= ms <= MAX_OFFSET_MS)  # NaN fails every comparison
     if response.events is not None:
         offsets = [e.ms for e in response.events]
         total = sum(offsets)
         if offsets and (total != total or min(offsets) < 0.0 or max(offsets) > MAX_OFFSET_MS):
-            n = next(i for i, ms in enumerate(offsets) if bad(ms))
+            n = next(i for i, ms in enumerate(offsets) if _bad_offset(ms))
             raise _timing_error(path, f"{where}.events[{n}].ms", offsets[n])
-    elif bad(response.body_ms):
+    elif _bad_offset(response.body_ms):
         raise _timing_error(path, f"{where}.body_ms", response.body_ms)
 
 
