@@ -117,15 +117,23 @@ def render(cases: list[Case]) -> str:
     # 1. bad input
     bad = by_group.get("test_bad_cassettes", [])
     if bad:
-        classes = sorted({c.params()["case"] for c in bad if "case" in c.params()})
-        modes = sorted({c.params()["mode"] for c in bad if "mode" in c.params()})
+        opened = [c for c in bad if "case" in c.params() and "mode" in c.params()]
+        fixed = [c for c in bad if "case" in c.params() and "mode" not in c.params()]
+        classes = sorted({c.params()["case"] for c in opened})
+        modes = sorted({c.params()["mode"] for c in opened})
         other = sorted({c.function for c in bad if "case" not in c.params() and not c.prop("hypothesis_examples")})
         out += ["", "## 1. Bad input", "",
                 f"{len(classes)} classes of damaged cassette, each opened in {len(modes)} modes "
-                f"({', '.join(modes)}): {tally([c for c in bad if 'case' in c.params()])}. "
-                + shown(bad, "Every one raised `CassetteError` naming the file and position; the file was "
+                f"({', '.join(modes)}): {tally(opened)}. "
+                + shown(opened, "Every one raised `CassetteError` naming the file and position; the file was "
                         "byte-identical afterwards (never treated as empty, never overwritten)."), "",
                 "Classes: " + ", ".join(f"`{k}`" for k in classes) + ".", ""]
+        if fixed:
+            out += [f"{len(fixed)} of them, that once escaped as builtin errors (`RecursionError`, "
+                    "`UnicodeEncodeError`, `TypeError`, `OverflowError`, `ValueError`), had the action their "
+                    f"hint names carried out, then loaded, replayed and saved again: {tally(fixed)}"
+                    + (" (" + ", ".join(f"`{c.params()['case']}`" for c in sorted(fixed, key=lambda c: c.name))
+                       + ")."), ""]
         if other:
             out.append("Also: " + ", ".join(f"`{f}`" for f in other) + ".")
 
@@ -201,6 +209,11 @@ def render(cases: list[Case]) -> str:
             "complete even though the OpenAI SDK closes it before the body's last empty chunk.",
             "- A connection the provider cut is saved with `end: error` when the caller handled the error, "
             "and replays as the same exception; if the error left the block, nothing is written.",
+            "- A body is stored decoded whatever its `content-encoding` (gzip, x-gzip, deflate with or without "
+            "the zlib header, br, zstd), so scrubbing sees it; a coding whose package is missing is a "
+            "`RecordingError` naming it, never stored compressed. Damaged compressed bytes end the recording as "
+            "they end the caller's read: the decoded prefix is saved with `end: error` and replay raises the "
+            "client's `DecodingError` at the same point.",
             "- A failed save (disk full, read-only folder) raises `RecordingError` naming the cassette and the "
             "number of interactions not saved, with the `OSError` (errno kept) as its cause; the previous "
             "cassette is untouched and the temp file removed.",

@@ -18,6 +18,7 @@ from typing import Any, Final, Literal, get_args
 from .. import providers
 from ..errors import CassetteError, UsageError
 from ..providers import UNKNOWN
+from . import validate
 from .serialize import dump_cassette
 
 FORMAT_VERSION = 1
@@ -121,6 +122,7 @@ class Cassette:
         return cls.loads(raw, path=p)
 
     @classmethod
+    @validate.guarded  # builtin errors and later-failing damage: typed, with a position
     def loads(cls, data: bytes | str, path: Path | None = None) -> Cassette:
         if isinstance(data, bytes):
             try:

@@ -7,9 +7,11 @@ The bottom of the wire layer: it imports nothing of replaystream but the errors.
 
 from __future__ import annotations
 
+import importlib
 import json
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import cache
 from typing import Any, Protocol
 
 from ..errors import ReplayStreamError
@@ -24,12 +26,41 @@ NOISY_REQUEST_HEADER_PREFIXES = ("x-stainless-",)
 
 
 class ContentDecodingError(ReplayStreamError, ValueError):
-    """A body's ``Content-Encoding`` is unknown, or its bytes do not decode."""
+    """A body's ``Content-Encoding`` is unknown, or its bytes do not decode.
+
+    ``detail`` is the decompressor's own message (what httpx puts in its ``DecodingError``);
+    ``client_raises`` says whether httpx and httpx2 fail on the same bytes too: they do on
+    damaged bytes and on an unfinished zstd frame, but read a truncated gzip, deflate or br
+    body without complaint.
+    """
+
+    def __init__(self, message: str, detail: str = "", client_raises: bool = True) -> None:
+        super().__init__(message)
+        self.detail = detail or message
+        self.client_raises = client_raises
+
+
+class MissingDecoderError(ContentDecodingError):
+    """A known coding whose decoder package is not installed (``package`` says which)."""
+
+    def __init__(self, message: str, package: str) -> None:
+        super().__init__(message)
+        self.package = package
 
 
 class _Stage(Protocol):
     def feed(self, data: bytes) -> bytes: ...
     def flush(self) -> bytes: ...
+
+
+def _damaged(coding: str, exc: BaseException) -> ContentDecodingError:
+    return ContentDecodingError(f"the {coding} body does not decode ({exc}); the server sent damaged bytes: "
+                                "record it again", detail=str(exc))
+
+
+def _truncated(coding: str, client_raises: bool = False) -> ContentDecodingError:
+    return ContentDecodingError(f"the {coding} body is truncated: it ends before its compressed stream does; "
+                                "record it again", client_raises=client_raises)
 
 
 class _Zlib:
@@ -54,8 +85,7 @@ class _Zlib:
         try:
             return bytes(self._obj.decompress(data))
         except zlib.error as exc:
-            raise ContentDecodingError(f"the {self.coding} body does not decode ({exc}); "
-                                       "the server sent damaged bytes: record it again") from None
+            raise _damaged(self.coding, exc) from None
 
     def flush(self) -> bytes:
         if self._obj is None and self._head:  # one byte in all: too short for either form
@@ -67,8 +97,7 @@ class _Zlib:
             out = b""
         out += bytes(self._obj.flush())
         if not self._obj.eof:
-            raise ContentDecodingError(f"the {self.coding} body is truncated: it ends before its compressed "
-                                       "stream does; record it again")
+            raise _truncated(self.coding)
         return out
 
 
@@ -90,12 +119,64 @@ class _Brotli:
         try:
             return bytes(self._obj.process(data))
         except self._error as exc:
-            raise ContentDecodingError(f"the br body does not decode ({exc}); record it again") from None
+            raise _damaged("br", exc) from None
 
     def flush(self) -> bytes:
         finished = getattr(self._obj, "is_finished", None)
         if self._fed and finished is not None and not finished():
-            raise ContentDecodingError("the br body is truncated; record it again")
+            raise _truncated("br")
+        return b""
+
+
+#: Where a zstd decompressor comes from, in the order tried: the standard library (3.14+)
+#: and its backport, as httpx2 uses them, then ``zstandard``, as httpx does. Each yields
+#: objects with ``decompress``, ``eof`` and ``unused_data``.
+_ZSTD_MODULES = ("compression.zstd", "backports.zstd", "zstandard")
+ZSTD_PACKAGES = "zstandard (httpx) or backports.zstd (httpx2)"
+
+
+@cache
+def _zstd() -> tuple[Callable[[], Any], type[Exception]] | None:
+    for name in _ZSTD_MODULES:
+        try:
+            mod = importlib.import_module(name)
+        except ImportError:
+            continue
+        if name == "zstandard":
+            return (lambda: mod.ZstdDecompressor().decompressobj()), mod.ZstdError
+        return mod.ZstdDecompressor, mod.ZstdError
+    return None
+
+
+class _Zstd:
+    """One or more zstd frames, one after another (RFC 8878 allows several)."""
+
+    def __init__(self) -> None:
+        backend = _zstd()
+        assert backend is not None  # ContentDecoder checked
+        self._new, self._error = backend
+        self._obj: Any = self._new()
+        self._fed = False
+
+    def feed(self, data: bytes) -> bytes:
+        if not data:
+            return b""
+        self._fed = True
+        try:
+            if self._obj.eof:  # the last frame ended with the previous chunk
+                self._obj = self._new()
+            out = bytes(self._obj.decompress(data))
+            while self._obj.eof and self._obj.unused_data:
+                rest, self._obj = self._obj.unused_data, self._new()
+                out += bytes(self._obj.decompress(rest))
+        except self._error as exc:
+            raise _damaged("zstd", exc) from None
+        return out
+
+    def flush(self) -> bytes:
+        if self._fed and not self._obj.eof:  # httpx and httpx2 raise here too
+            raise ContentDecodingError("the zstd body is truncated: it ends inside a frame; record it again",
+                                       detail="Zstandard data is incomplete")
         return b""
 
 
@@ -108,6 +189,14 @@ def _brotli_available() -> bool:
 
 
 _ZLIB_CODINGS = ("gzip", "x-gzip", "deflate")
+#: Codings replaystream can undo when their package is installed, and that package.
+_OPTIONAL = {"br": "brotli", "zstd": ZSTD_PACKAGES}
+
+
+def _available(coding: str) -> bool:
+    if coding == "br":
+        return _brotli_available()
+    return coding == "zstd" and _zstd() is not None
 
 
 def _codings(content_encoding: str) -> list[str]:
@@ -117,12 +206,14 @@ def _codings(content_encoding: str) -> list[str]:
 
 class ContentDecoder:
     """Undoes a ``Content-Encoding`` (gzip, x-gzip, deflate with or without the zlib
-    header, br when :mod:`brotli` is installed; a list of codings in the order applied).
+    header, br when :mod:`brotli` is installed, zstd when a zstd package is; a list of
+    codings in the order applied).
 
     Incremental: :meth:`feed` each chunk as it arrives, then :meth:`flush` once. A whole
     body is the same thing in one go (:meth:`decode`), so streams and imports agree.
-    An unknown coding raises :class:`ContentDecodingError` here; bytes that do not
-    decode raise it from :meth:`feed` or :meth:`flush`.
+    An unknown coding raises :class:`ContentDecodingError` here (a known one whose package
+    is missing: :class:`MissingDecoderError`); bytes that do not decode raise it from
+    :meth:`feed` or :meth:`flush`.
 
     >>> ContentDecoder.decode(zlib.compress(b"hi", wbits=-15), "deflate")
     b'hi'
@@ -134,15 +225,19 @@ class ContentDecoder:
         for coding in reversed(_codings(content_encoding)):  # the last applied is undone first
             if coding in _ZLIB_CODINGS:
                 stages.append(_Zlib(coding))
-            elif coding == "br" and _brotli_available():
-                stages.append(_Brotli())
+            elif coding in _OPTIONAL and not _available(coding):
+                raise MissingDecoderError(
+                    f"content-encoding {content_encoding!r}: {coding} needs {_OPTIONAL[coding]}: "
+                    + ("pip install brotli" if coding == "br" else "pip install 'replaystream[zstd]'"),
+                    _OPTIONAL[coding])
             elif coding == "br":
-                raise ContentDecodingError(f"content-encoding {content_encoding!r}: br needs the brotli "
-                                           "package: pip install brotli")
+                stages.append(_Brotli())
+            elif coding == "zstd":
+                stages.append(_Zstd())
             else:
                 raise ContentDecodingError(f"unsupported content-encoding {coding!r} in {content_encoding!r} "
-                                           "(known: gzip, x-gzip, deflate, br, identity); record the response "
-                                           "without it (send accept-encoding: gzip)")
+                                           "(known: gzip, x-gzip, deflate, br, zstd, identity); record the "
+                                           "response without it (send accept-encoding: gzip)")
         self._stages = stages
 
     @property
@@ -151,9 +246,14 @@ class ContentDecoder:
         return not self._stages
 
     @staticmethod
+    def known(content_encoding: str) -> bool:
+        """Is every coding listed one replaystream knows (whether or not its package is installed)?"""
+        return all(c in _ZLIB_CODINGS or c in _OPTIONAL for c in _codings(content_encoding))
+
+    @staticmethod
     def supports(content_encoding: str) -> bool:
-        """Can every coding listed be undone here (br only with :mod:`brotli`)?"""
-        return all(c in _ZLIB_CODINGS or (c == "br" and _brotli_available()) for c in _codings(content_encoding))
+        """Can every coding listed be undone here (br and zstd only with their packages)?"""
+        return all(c in _ZLIB_CODINGS or (c in _OPTIONAL and _available(c)) for c in _codings(content_encoding))
 
     def feed(self, data: bytes) -> bytes:
         for stage in self._stages:

@@ -10,12 +10,29 @@ import threading
 from collections.abc import Callable, Sequence
 
 from ..cassette.model import END_CLIENT_CLOSED, END_COMPLETE, END_ERROR, EndState, Event, Response
-from .pacing import REAL_CLOCK, Clock
 from ..cassette.sse import SSEFramer
-from .http import ContentDecoder, stored_response_headers
+from ..errors import RecordingError
+from .http import ContentDecoder, ContentDecodingError, MissingDecoderError, stored_response_headers
+from .pacing import REAL_CLOCK, Clock
 
 #: Last events after which a stream is over by its protocol, whatever the body does next.
 _STREAM_TERMINATORS = frozenset({b"data: [DONE]", b"data:[DONE]"})
+#: The class httpx and httpx2 both raise for a body that does not decode; replay raises it again.
+DECODING_ERROR = "DecodingError"
+
+
+def _decoder_for(headers: dict[str, str]) -> ContentDecoder | None:
+    """The decoder of the recorded copy: ``None`` when there is nothing to undo, or the coding
+    is one no client undoes either (it is stored as it came, and says so in its header)."""
+    encoding = headers.get("content-encoding", "")
+    if not ContentDecoder.known(encoding):
+        return None
+    try:
+        decoder = ContentDecoder(encoding)
+    except MissingDecoderError as exc:  # stored compressed, a secret inside would never be scrubbed
+        raise RecordingError(f"cannot record a response with {exc}: replaystream stores bodies decoded, so "
+                             f"that secrets in them can be scrubbed (install {exc.package})") from exc
+    return None if decoder.identity else decoder
 
 
 class StreamRecorder:
@@ -28,11 +45,10 @@ class StreamRecorder:
     def __init__(self, status: int, headers: dict[str, str], *, stream: bool, started: float,
                  on_done: Callable[[Response], None], clock: Clock = REAL_CLOCK) -> None:
         self.status = status
-        # The recorded copy is decoded (the caller still gets the raw bytes); a coding that
-        # cannot be undone here is stored as it came, and says so in its header.
-        encoding = headers.get("content-encoding", "")
-        decoder = ContentDecoder(encoding) if ContentDecoder.supports(encoding) else None
-        self._decoder = decoder if decoder is not None and not decoder.identity else None
+        # The recorded copy is decoded (the caller still gets the raw bytes and decodes them
+        # itself); bytes that do not decode end the recording as they end the caller's read.
+        self._decoder = _decoder_for(headers)
+        self._decode_error: ContentDecodingError | None = None
         self.headers = stored_response_headers(headers, decoded=self._decoder is not None)
         self.stream = stream
         self.started = started  # on ``clock``: when the request was sent
@@ -67,10 +83,16 @@ class StreamRecorder:
     def feed(self, chunk: bytes) -> None:
         if self.done:  # read on after the cassette closed: what was saved must not change
             return
-        self._take(self._decoder.feed(chunk) if self._decoder else chunk)
+        if self._decoder is None:
+            self._take(chunk)
+        elif self._decode_error is None:  # past damaged bytes the caller got nothing more
+            try:
+                self._take(self._decoder.feed(chunk))
+            except ContentDecodingError as exc:  # the caller's own decoder fails on this chunk too
+                self._decode_error = exc
 
     def complete(self) -> None:
-        self._finish(END_COMPLETE, None)
+        self._finish(END_COMPLETE, None, whole=True)
 
     def fail(self, exc: BaseException) -> None:
         self._finish(END_ERROR, {"type": type(exc).__name__, "message": str(exc)})
@@ -89,16 +111,19 @@ class StreamRecorder:
             return False
         return self._events[-1].raw.rstrip(b"\r\n") in _STREAM_TERMINATORS
 
-    def _finish(self, end: EndState, error: dict[str, str] | None) -> None:
+    def _finish(self, end: EndState, error: dict[str, str] | None, whole: bool = False) -> None:
         with self._lock:
             if self.done:
                 return
             self.done = True
-        if self._decoder is not None:
+        if self._decoder is not None and self._decode_error is None:
             try:
                 self._take(self._decoder.flush())
-            except Exception:  # a truncated gzip member: keep what decoded
-                pass
+            except ContentDecodingError as exc:  # a truncated gzip member: keep what decoded
+                if whole and exc.client_raises:  # read to its end inside a zstd frame: httpx raises
+                    self._decode_error = exc
+        if self._decode_error is not None:  # the caller saw this error first, whatever came next
+            end, error = END_ERROR, {"type": DECODING_ERROR, "message": self._decode_error.detail}
         if self._framer is not None:
             now = self._now_ms()
             self._events.extend(Event(raw, now) for raw in self._framer.finish())

@@ -73,8 +73,11 @@ def to_request(request: Any) -> Request:
     )
 
 
-def _replay_headers(r: RecordedResponse) -> list[tuple[str, str]]:
-    headers = [(k, v) for k, v in r.headers.items() if k not in TRANSFER_RESPONSE_HEADERS]
+def _replay_headers(r: RecordedResponse) -> list[tuple[str, str | bytes]]:
+    # A non-ASCII value (httpx read it as UTF-8 or Latin-1) goes back as UTF-8 bytes: httpx
+    # encodes str values as ASCII, and reads these back to the same text.
+    headers: list[tuple[str, str | bytes]] = [(k, v if v.isascii() else v.encode("utf-8"))
+                                              for k, v in r.headers.items() if k not in TRANSFER_RESPONSE_HEADERS]
     if not r.is_stream:
         headers.append(("content-length", str(len(r.body or b""))))
     return headers
@@ -83,7 +86,7 @@ def _replay_headers(r: RecordedResponse) -> list[tuple[str, str]]:
 def _network_error(mod: ModuleType, error: dict[str, str]) -> Exception:
     """The exception a recorded mid-body failure raised, as this package's class."""
     cls = getattr(mod, error.get("type", ""), None)
-    if not (isinstance(cls, type) and issubclass(cls, mod.TransportError)):
+    if not (isinstance(cls, type) and issubclass(cls, (mod.TransportError, mod.DecodingError))):
         cls = mod.RemoteProtocolError
     return cls(error.get("message") or "peer closed connection without sending complete message body")  # type: ignore[no-any-return]
 

@@ -2,15 +2,20 @@
 mode; none is treated as empty, and none is overwritten (not even in ``once`` mode)."""
 
 import json
+import shutil
 import string
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
+import httpx2
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from replaystream import use_cassette
 from replaystream.cassette import Cassette
-from replaystream.errors import CassetteError
+from replaystream.emulator import ProviderEmulator, ScriptedResponse
+from replaystream.errors import CassetteError, CassetteMissError
 from replaystream.wire.session import MODES
 
 pytestmark = pytest.mark.outcome("typed error, file untouched")
@@ -62,6 +67,27 @@ BAD = {
     "header-not-string": (mutate("interactions.0.response.headers", {"x": 1}), "headers.x"),
     "status-out-of-range": (mutate("interactions.0.response.status", 42), "not an HTTP status"),
     "binary-garbage": ("\x00\x01\x02", "not valid JSON"),
+    # Damage that used to escape as a builtin error, at load, on replay or on save:
+    "deep-nesting": ('{"replaystream_cassette": 1, "meta": {"x": ' + "[" * 5000 + "]" * 5000 + '}, "interactions": []}',
+                     "nests JSON deeper"),  # RecursionError
+    "lone-surrogate-event": (mutate("interactions.0.response.events.0.raw", "data: \ud800\n\n"),
+                             "$.interactions[0].response.events[0].raw"),  # UnicodeEncodeError at load
+    "lone-surrogate-header": (mutate("interactions.0.response.headers", {"x-id": "a\udc00"}),
+                              "$.interactions[0].response.headers.x-id"),  # UnicodeEncodeError on replay
+    "lone-surrogate-body": (mutate("interactions.0.request.body", {"model": "m\udc00"}),
+                            "$.interactions[0].request.body.model"),  # UnicodeEncodeError on save / miss message
+    "header-name-not-a-token": (mutate("interactions.0.response.headers", {"x id\u00e9": "1"}),
+                                "not an HTTP token"),  # UnicodeEncodeError / LocalProtocolError on replay
+    "error-wrong-type": (mutate("interactions.0.response.error", {"type": 7, "message": "cut"}),
+                         "$.interactions[0].response.error.type"),  # TypeError on replay
+    "timing-infinity": (mutate("interactions.0.response.events.1.ms", float("inf")),
+                        "$.interactions[0].response.events[1].ms"),  # OverflowError with recorded pacing
+    "timing-nan": (mutate("interactions.0.response.events.1.ms", float("nan")), "$.interactions[0].response.events[1].ms"),
+    "timing-negative": (mutate("interactions.0.response.events.1.ms", -5.0), "$.interactions[0].response.events[1].ms"),
+    "number-too-large-for-float": (mutate("interactions.0.response.events.1.ms", 10 ** 400),
+                                   "$.interactions[0].response.events[1].ms"),  # OverflowError at load
+    "integer-too-long": (json.dumps(GOOD, indent=1).replace('"status": 200', '"status": ' + "9" * 5000),
+                         "5000 digits"),  # ValueError at load
 }
 
 
@@ -78,6 +104,52 @@ def test_bad_cassette_is_a_typed_error_and_stays_untouched(tmp_path: Path, case:
     message = str(info.value)
     assert str(path) in message and expected in message and "hint:" in message
     assert path.read_bytes() == before
+
+
+def _set(path: str, value: object) -> Callable[[Path], None]:
+    return lambda file: file.write_text(mutate(path, value))
+
+
+def _delete_and_record_again(file: Path) -> None:
+    file.unlink()
+    with ProviderEmulator() as emu:
+        emu.enqueue(ScriptedResponse(events=[b"data: {}\n\n", b"data: [DONE]\n\n"]))
+        with use_cassette(file, mode="once"), httpx2.Client(base_url=emu.base_url) as client:
+            client.post("/v1/chat/completions", json={"model": "m"}).read()
+
+
+#: Each class's hint, carried out as a user would: the file then loads and replays.
+HINT_ACTIONS: dict[str, tuple[str, Callable[[Path], None]]] = {
+    "deep-nesting": ("delete it and record again", _delete_and_record_again),
+    "lone-surrogate-event": ("delete the escape", lambda f: f.write_text(f.read_text().replace("\\ud800", ""))),
+    "lone-surrogate-header": ("delete the escape", lambda f: f.write_text(f.read_text().replace("\\udc00", ""))),
+    "lone-surrogate-body": ("delete the escape", lambda f: f.write_text(f.read_text().replace("\\udc00", ""))),
+    "header-name-not-a-token": ("rename it", _set("interactions.0.response.headers", {"x-id": "1"})),
+    "error-wrong-type": ('"RemoteProtocolError"', _set("interactions.0.response.error",
+                                                       {"type": "RemoteProtocolError", "message": "cut"})),
+    "timing-infinity": ("the previous event's offset", _set("interactions.0.response.events.1.ms", 1.0)),
+    "timing-nan": ("the previous event's offset", _set("interactions.0.response.events.1.ms", 1.0)),
+    "timing-negative": ("the previous event's offset", _set("interactions.0.response.events.1.ms", 1.0)),
+    "number-too-large-for-float": ("the value it stands for", _set("interactions.0.response.events.1.ms", 2.0)),
+    "integer-too-long": ("the value it stands for", _set("interactions.0.response.status", 200)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HINT_ACTIONS))
+def test_the_hints_action_fixes_the_cassette(tmp_path: Path, case: str) -> None:
+    path = tmp_path / "c.json"
+    path.write_text(BAD[case][0])
+    with pytest.raises(CassetteError) as info:
+        Cassette.load(path)
+    action, carry_out = HINT_ACTIONS[case]
+    assert action in info.value.hint
+    carry_out(path)
+    cassette = Cassette.load(path)
+    with use_cassette(path, mode="none", pacing="recorded"), httpx2.Client(base_url="http://127.0.0.1:9") as client:
+        response = client.post("/v1/chat/completions", json={"model": "m"})
+        assert response.read() == cassette.interactions[0].response.content()
+    # what replay handed over can be saved again (a surrogate used to fail here)
+    assert Cassette.loads(cassette.dumps()).interactions[0].response.content() == response.content
 
 
 def test_a_directory_where_the_cassette_should_be(tmp_path: Path) -> None:
@@ -104,11 +176,20 @@ def test_arbitrary_bytes_never_crash_the_loader(data: bytes) -> None:
         pass
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data())
-def test_structurally_mutated_documents_raise_only_typed_errors(data: st.DataObject) -> None:
+#: Everything JSON text can hold, the odd parts included: NaN and Infinity (Python writes and
+#: reads them), lone surrogates (a \\udXXX escape), integers past a float, header-ish text.
+odd_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.integers(min_value=10 ** 300, max_value=10 ** 330)
+    | st.floats() | st.text(st.characters(blacklist_categories=()), max_size=8)
+    | st.sampled_from(["RemoteProtocolError", "DecodingError", "error", "complete", "café", "a\r\nb", ""]),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(st.characters(blacklist_categories=()), max_size=8), children, max_size=4),
+    max_leaves=20)
+
+
+def _mutated(data: st.DataObject, values: st.SearchStrategy[object]) -> str:
+    """GOOD with one node anywhere replaced by an arbitrary JSON value, as JSON text."""
     doc = json.loads(json.dumps(GOOD))
-    # replace one node anywhere in the document by an arbitrary JSON value
     paths: list[list[object]] = []
 
     def walk(node: object, trail: list[object]) -> None:
@@ -122,12 +203,40 @@ def test_structurally_mutated_documents_raise_only_typed_errors(data: st.DataObj
 
     walk(doc, [])
     trail = data.draw(st.sampled_from(paths[1:]))
-    value = data.draw(json_values)
+    value = data.draw(values)
     target = doc
     for k in trail[:-1]:
         target = target[k]  # type: ignore[index]
     target[trail[-1]] = value  # type: ignore[index]
+    return json.dumps(doc)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_structurally_mutated_documents_raise_only_typed_errors(data: st.DataObject) -> None:
     try:
-        Cassette.loads(json.dumps(doc))
+        Cassette.loads(_mutated(data, json_values))
     except CassetteError:
         pass
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_a_mutated_cassette_that_loads_also_replays_and_saves(data: st.DataObject) -> None:
+    """The fuzzing that found the classes above: a cassette the loader accepts must replay
+    (raising only what replay raises on purpose: a miss, or the recorded error) and save."""
+    text = _mutated(data, odd_values)
+    try:
+        cassette = Cassette.loads(text)
+    except CassetteError:
+        return
+    cassette.dumps().encode("utf-8")
+    path = Path(tempfile.mkdtemp()) / "c.json"
+    path.write_text(text)
+    try:
+        with use_cassette(path, mode="none", pacing=1000.0), httpx2.Client(base_url="http://127.0.0.1:9") as client:
+            client.post("/v1/chat/completions", json={"model": "m"}).read()
+    except (CassetteMissError, httpx2.TransportError, httpx2.DecodingError) as exc:
+        str(exc).encode("utf-8")  # a miss message prints the recorded request: it must be printable
+    finally:
+        shutil.rmtree(path.parent)

@@ -7,6 +7,7 @@ after a complete request (tests/test_modes.py), a raw httpx2 stream cut (test_mo
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
@@ -321,3 +322,61 @@ def test_a_raw_httpx_stream_left_open_across_cassettes(tmp_path: Path, record_pr
     assert ib.request.path == "/b" and [e.raw for e in ib.response.events or []] == EVENTS["anthropic"]
     record_property("documented", "outer cassette closed first: its open stream saved client_closed, "
                                   "the inner one whole")
+
+
+# -- the provider sends a damaged compressed body -----------------------------------------------
+def _damaged_body(coding: str, events: list[bytes]) -> list[bytes]:
+    """The stream compressed as ``coding`` and cut into writes, with bytes flipped in the last
+    third, where each coding's own decoder rejects them (checked here, not assumed)."""
+    import gzip
+
+    import brotli
+    import zstandard
+
+    encode = {"gzip": lambda d: gzip.compress(d, mtime=0), "br": brotli.compress,
+              "zstd": lambda d: zstandard.ZstdCompressor(write_checksum=True).compress(d)}[coding]
+    wire = encode(b"".join(events))
+    for start in range(2 * len(wire) // 3, len(wire) - 4):
+        damaged = wire[:start] + bytes(b ^ 0xA5 for b in wire[start:start + 4]) + wire[start + 4:]
+        try:
+            {"gzip": gzip.decompress, "br": lambda d: brotli.Decompressor().process(d),
+             "zstd": zstandard.ZstdDecompressor().decompressobj().decompress}[coding](damaged)
+        except Exception:  # rejected: the damage this test needs
+            return [damaged[i:i + 64] for i in range(0, len(damaged), 64)]
+    raise AssertionError(f"no damage found that {coding} rejects")
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br", "zstd"])
+def test_a_damaged_compressed_body_fails_alike_live_recording_and_replaying(
+        tmp_path: Path, coding: str, record_property: Property) -> None:
+    """The SDK's own exception live; the same while recording (the recorder's decoder must
+    not raise one of its own first); and on replay, after the same text."""
+    path = tmp_path / "damaged.json"
+    events = openai_chat_stream([f"token {n} " for n in range(60)])
+    outcomes: list[tuple[type[BaseException], str]] = []
+    with ProviderEmulator() as emu:
+        for mode in (None, "once", "none"):
+            emu.enqueue(ScriptedResponse(events=_damaged_body(coding, events), headers={"content-encoding": coding}))
+            text: list[str] = []
+            with contextlib.ExitStack() as stack:
+                if mode is not None:
+                    stack.enter_context(use_cassette(path, mode=mode))
+                with pytest.raises(Exception) as info:
+                    for chunk in stream("openai", emu.base_url):
+                        text.extend(c.delta.content or "" for c in chunk.choices)
+            outcomes.append((info.type, "".join(text)))
+    (live, live_text), (recording, recorded_text), (replay, replayed_text) = outcomes
+    # The SDK meets the damage as garbage text (JSONDecodeError) or as httpx2's DecodingError
+    # (wrapped in APIConnectionError): whichever it is live, it is the same at each step.
+    assert live is recording is replay
+    assert replayed_text == recorded_text
+    assert coding == "zstd" or "token 0 token 1" in live_text  # zstd: this body is one block, decoded whole or not
+    (inter,) = Cassette.load(path).interactions
+    assert inter.response.end in ("error", "client_closed")
+    if inter.response.end == "error":  # the decoder failed before the SDK did
+        assert inter.response.error is not None and inter.response.error["type"] == "DecodingError"
+        assert issubclass(live, openai.APIConnectionError) and isinstance(info.value.__cause__, httpx2.DecodingError)
+    no_session_left()
+    record_property("exception", live.__name__)
+    record_property("documented", f"saved decoded up to the damage (end: {inter.response.end}); live, recording "
+                                  f"and replay raise the same {live.__name__}")

@@ -11,12 +11,15 @@ from pathlib import Path
 
 import openai
 import pytest
+import zstandard
 
 from replaystream import Cassette, ReplayStreamError, use_cassette
 from replaystream.emulator import ProviderEmulator, ScriptedResponse, openai_chat_stream
+from replaystream.wire import http as wire_http
 from replaystream.wire.http import (
     ContentDecoder,
     ContentDecodingError,
+    MissingDecoderError,
     header_dict,
     parse_body,
     stored_response_headers,
@@ -36,6 +39,8 @@ ENCODERS: dict[str, tuple[str, Callable[[bytes], bytes]]] = {
     "deflate-zlib": ("deflate", _zlib(zlib.MAX_WBITS)),
     "deflate-raw": ("deflate", _zlib(-zlib.MAX_WBITS)),
     "gzip-then-deflate": ("gzip, deflate", lambda d: zlib.compress(gzip.compress(d))),
+    "zstd": ("zstd", lambda d: zstandard.ZstdCompressor().compress(d)),
+    "zstd-two-frames": ("zstd", lambda d: b"".join(zstandard.ZstdCompressor().compress(h) for h in (d[:999], d[999:]))),
     "identity": ("identity", lambda d: d),
 }
 
@@ -83,11 +88,44 @@ def test_a_sync_flushed_stream_decodes_each_event_as_it_arrives(wbits: int) -> N
 
 
 def test_unknown_coding_is_a_typed_error() -> None:
-    assert not ContentDecoder.supports("zstd") and not ContentDecoder.supports("gzip, zstd")
-    assert ContentDecoder.supports("gzip, identity") and ContentDecoder.supports("")
-    with pytest.raises(ContentDecodingError, match="unsupported content-encoding 'zstd'") as info:
-        ContentDecoder("gzip, zstd")
+    assert not ContentDecoder.supports("compress") and not ContentDecoder.supports("gzip, compress")
+    assert ContentDecoder.supports("gzip, identity") and ContentDecoder.supports("") and ContentDecoder.supports("zstd")
+    assert not ContentDecoder.known("utf-8") and ContentDecoder.known("gzip, zstd, br")
+    with pytest.raises(ContentDecodingError, match="unsupported content-encoding 'compress'") as info:
+        ContentDecoder("gzip, compress")
     assert isinstance(info.value, ReplayStreamError) and isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("module", ["backports.zstd", "zstandard"])
+def test_zstd_through_either_package_the_clients_use(module: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpx2 decodes zstd with backports.zstd (compression.zstd from 3.14), httpx with
+    zstandard: either one installed is enough here."""
+    for other in {"compression.zstd", "backports.zstd", "zstandard"} - {module}:
+        monkeypatch.setitem(sys.modules, other, None)
+    wire_http._zstd.cache_clear()
+    monkeypatch.setattr(wire_http, "_zstd", wire_http._zstd.__wrapped__)
+    coding, encode = ENCODERS["zstd-two-frames"]
+    decoder = ContentDecoder(coding)
+    assert b"".join(decoder.feed(c) for c in chunks(encode(PAYLOAD), 3)) + decoder.flush() == PAYLOAD
+
+
+def test_zstd_missing_is_a_typed_error_naming_the_packages_and_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(wire_http, "_zstd", lambda: None)
+    assert not ContentDecoder.supports("zstd") and ContentDecoder.known("zstd")
+    with pytest.raises(MissingDecoderError, match=r"zstandard \(httpx\) or backports.zstd \(httpx2\)") as info:
+        ContentDecoder("gzip, zstd")
+    assert "pip install 'replaystream[zstd]'" in str(info.value) and "backports.zstd" in info.value.package
+
+
+def test_whether_the_clients_raise_too_is_told_apart() -> None:
+    """httpx and httpx2 read a cut gzip body without complaint but fail on damaged bytes and
+    on an unfinished zstd frame: the recorder follows them, so it needs to know which."""
+    cases = [(gzip.compress(PAYLOAD)[:-10], "gzip", False), (b"\x00\x00\x00", "gzip", True),
+             (zstandard.ZstdCompressor().compress(PAYLOAD)[:-3], "zstd", True), (b"not zstd", "zstd", True)]
+    for data, coding, raises in cases:
+        with pytest.raises(ContentDecodingError) as info:
+            ContentDecoder.decode(data, coding)
+        assert info.value.client_raises is raises and info.value.detail
 
 
 def test_damaged_and_truncated_bodies_are_typed_errors_and_empty_bodies_are_empty() -> None:
