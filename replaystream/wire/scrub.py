@@ -107,7 +107,9 @@ class Scrubber:
         # Credential headers, and the ones the caller added: their values are secrets too.
         valued = credential_headers() | (dropped - secret_headers())
         rq, rs = interaction.request, interaction.response
-        values = _with_header_values(self.secret_values(), rq.headers, rs.headers, names=valued)
+        # A key sent as ?key= is a secret wherever else it appears (echoed in a response body).
+        query_keys = [v for k, v in parse_qsl(rq.query, keep_blank_values=True) if k.lower() in secret_query_keys()]
+        values = _with_header_values(self.secret_values() + query_keys, rq.headers, rs.headers, names=valued)
 
         req_headers: dict[str, str] = {}
         for name, value in rq.headers.items():
