@@ -21,10 +21,12 @@ from .scripts import (
     openai_responses_stream,
     plan_writes,
 )
+from .gemini import gemini_embeddings, gemini_error, gemini_response, gemini_stream
 from .server import ProviderEmulator, ReceivedRequest
 
 __all__ = [
     "Pacing", "ProviderEmulator", "ReceivedRequest", "ScriptedResponse", "ToolCall", "anthropic_error",
-    "anthropic_message", "anthropic_messages_stream", "anthropic_stream_error", "openai_chat_completion",
+    "anthropic_message", "anthropic_messages_stream", "anthropic_stream_error", "gemini_embeddings", "gemini_error",
+    "gemini_response", "gemini_stream", "openai_chat_completion",
     "openai_chat_stream", "openai_embeddings", "openai_error", "openai_responses_stream", "plan_writes",
 ]

@@ -23,7 +23,7 @@ from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage, S
 
 from ... import providers
 from ...cassette.model import Cassette, Interaction
-from ...errors import CassetteError, CassetteMissError
+from ...errors import CassetteError, CassetteMissError, require_extras
 from ...options import ReplayOptions
 from ...wire.matching import MatchConfig
 from ...wire.session import Session
@@ -74,7 +74,9 @@ def _model_for(inter: Interaction) -> Runnable[Any, Any]:
     model = _bare_model_for(inter)
     body = inter.request.body if isinstance(inter.request.body, dict) else {}
     tools = body.get("tools")
-    if tools:
+    # Only tools in a shape the integrations take back (OpenAI's, Anthropic's); Gemini's
+    # functionDeclarations do not change how its stream parses.
+    if tools and all(isinstance(t, dict) and ("name" in t or "function" in t) for t in tools):
         try:
             return model.bind_tools(tools)
         except (ValueError, TypeError, KeyError, NotImplementedError):
@@ -87,24 +89,45 @@ def _integration(inter: Interaction) -> providers.ChatIntegration:
     if integration is None:
         raise CassetteMissError(f"no LangChain integration parses {inter.provider}/{inter.api} streams; "
                                 "register the provider with one (replaystream.providers.register)")
+    require_extras(f"replaying {inter.provider} recordings through {integration.name}", integration.extra)
     return integration
 
 
-def _bare_model_for(inter: Interaction) -> BaseChatModel:
+def _constructor_args(inter: Interaction) -> dict[str, Any]:
+    """What the integration is built with: the common arguments, then the route's (model,
+    deployment, API version from the recorded path), then those the body implies."""
     body = inter.request.body if isinstance(inter.request.body, dict) else {}
-    common: dict[str, Any] = {"model": body.get("model", "replay"), "api_key": "replay", "max_retries": 0,
-                              "base_url": _base_url(inter)}
-    if "temperature" in body:
-        common["temperature"] = body["temperature"]
     integration = _integration(inter)
-    model: BaseChatModel = integration.load()(**common, **integration.options(body, inter.api))
+    args: dict[str, Any] = {"model": body.get("model", "replay"), "api_key": "replay", "max_retries": 0}
+    if "temperature" in body:
+        args["temperature"] = body["temperature"]
+    route = integration.route(_REPLAY_HOST, inter.request.path, inter.request.query)
+    args.update(route or {"base_url": _base_url(inter)})
+    return {**args, **integration.options(body, inter.api)}
+
+
+def _bare_model_for(inter: Interaction) -> BaseChatModel:
+    model: BaseChatModel = _integration(inter).load()(**_constructor_args(inter))
     return model
+
+
+def _gemini_messages(body: dict[str, Any]) -> list[tuple[str, str]]:
+    """Gemini's ``contents`` (and ``systemInstruction``) as ``(role, text)`` pairs."""
+    def text(content: Any) -> str:
+        parts = content.get("parts") if isinstance(content, dict) else None
+        return "".join(str(p.get("text") or "") for p in parts or [] if isinstance(p, dict))
+    roles = {"user": "human", "model": "ai"}
+    pairs = [(roles.get(c.get("role", "user"), "human"), text(c)) for c in body.get("contents") or []]
+    system = body.get("systemInstruction")
+    return ([("system", text(system))] if system else []) + pairs
 
 
 def _messages_for(inter: Interaction) -> tuple[list[BaseMessage], bool]:
     """The request's input as LangChain messages, and whether the conversion is faithful."""
     body = inter.request.body if isinstance(inter.request.body, dict) else {}
     raw = body.get("messages", body.get("input"))
+    if raw is None and "contents" in body:
+        raw = _gemini_messages(body)
     try:
         if isinstance(raw, str):
             messages: list[BaseMessage] = [HumanMessage(raw)]
@@ -121,12 +144,14 @@ def _messages_for(inter: Interaction) -> tuple[list[BaseMessage], bool]:
 def identity_of(inter: Interaction) -> dict[str, Any]:
     body = inter.request.body if isinstance(inter.request.body, dict) else {}
     integration = _integration(inter)
+    args = _constructor_args(inter)
     return {
         "name": integration.name,
         "ls_provider": integration.ls_provider,
-        "ls_model_name": body.get("model"),
-        "ls_temperature": body.get("temperature"),
-        "ls_max_tokens": body.get("max_tokens", body.get("max_completion_tokens", body.get("max_output_tokens"))),
+        "ls_model_name": body.get("model", args.get("model")),
+        "ls_temperature": args.get("temperature"),
+        "ls_max_tokens": body.get("max_tokens", body.get("max_completion_tokens", body.get("max_output_tokens",
+                                                                                            args.get("max_output_tokens")))),
     }
 
 
