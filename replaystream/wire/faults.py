@@ -143,7 +143,13 @@ def error_interaction(fault: Fault, request: Request, provider: str) -> Interact
     kind = names.get(fault.status, "invalid_request_error" if fault.status < 500 else "api_error")
     message = f"injected by replaystream: HTTP {fault.status}"
     if provider == "anthropic":
-        body = {"type": "error", "error": {"type": kind, "message": message}}
+        body: object = {"type": "error", "error": {"type": kind, "message": message}}
+    elif provider == "google":
+        status = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED",
+                  500: "INTERNAL", 503: "UNAVAILABLE"}.get(fault.status, "UNKNOWN")
+        body = {"error": {"code": fault.status, "message": message, "status": status}}
+    elif provider == "ollama":
+        body = {"error": message}
     else:
         body = {"error": {"message": message, "type": kind, "param": None, "code": kind}}
     headers = {"content-type": "application/json"}
