@@ -22,11 +22,13 @@ from .scripts import (
     plan_writes,
 )
 from .gemini import gemini_embeddings, gemini_error, gemini_response, gemini_stream
+from .ollama import NDJSON_HEADERS, ollama_chat_response, ollama_chat_stream, ollama_embeddings, ollama_error
 from .server import ProviderEmulator, ReceivedRequest
 
 __all__ = [
-    "Pacing", "ProviderEmulator", "ReceivedRequest", "ScriptedResponse", "ToolCall", "anthropic_error",
+    "NDJSON_HEADERS", "Pacing", "ProviderEmulator", "ReceivedRequest", "ScriptedResponse", "ToolCall", "anthropic_error",
     "anthropic_message", "anthropic_messages_stream", "anthropic_stream_error", "gemini_embeddings", "gemini_error",
-    "gemini_response", "gemini_stream", "openai_chat_completion",
+    "gemini_response", "gemini_stream", "ollama_chat_response", "ollama_chat_stream", "ollama_embeddings",
+    "ollama_error", "openai_chat_completion",
     "openai_chat_stream", "openai_embeddings", "openai_error", "openai_responses_stream", "plan_writes",
 ]

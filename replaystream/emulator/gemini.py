@@ -7,8 +7,8 @@ Shapes copied from the real streams in ``tests/data/corpus-providers`` (``test_g
 last candidate, ``modelVersion`` and ``responseId`` on each. A function call arrives whole,
 in one part (Gemini does not stream its arguments).
 
->>> gemini_stream(["Hi"])[0][:60]
-b'data: {"candidates":[{"content":{"parts":[{"text":"Hi"}],"rol'
+>>> gemini_stream(["Hi"])[0][:48]
+b'data: {"candidates":[{"content":{"parts":[{"text'
 """
 
 from __future__ import annotations

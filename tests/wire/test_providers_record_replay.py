@@ -1,25 +1,36 @@
-"""Gemini, Azure OpenAI and OpenAI-compatible gateways: recorded from the emulator with the
+"""Gemini, Azure OpenAI, OpenAI-compatible gateways and Ollama (NDJSON): recorded from the emulator with the
 real clients, replayed offline with the emulator stopped, and compared with an unpatched
 run: the same SDK events, the same LangChain chunks; ``from_cassette`` gives them too."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import ollama
 import openai
 import pytest
 from google import genai
 from google.genai import types as genai_types
 from langchain_core.messages import AIMessageChunk
 from langchain_google_genai import ChatGoogleGenerativeAI
+from langchain_ollama import ChatOllama
 from langchain_openai import AzureChatOpenAI, ChatOpenAI
 
 from replaystream import Cassette, ReplayChatModel, use_cassette
-from replaystream.emulator import ProviderEmulator, ScriptedResponse, ToolCall, gemini_stream, openai_chat_stream
+from replaystream.emulator import (
+    NDJSON_HEADERS,
+    ProviderEmulator,
+    ScriptedResponse,
+    ToolCall,
+    gemini_stream,
+    ollama_chat_stream,
+    openai_chat_stream,
+)
 
 TEXT = ["Polar bears actually", " have transparent, hollow fur, not", " white fur."]
 TOOL: list[ToolCall] = [{"id": "call_1", "name": "get_weather", "arguments_chunks": ['{"ci', 'ty": "Ed', 'inburgh"}']}]
@@ -50,6 +61,8 @@ def script(provider: str, kind: str) -> ScriptedResponse:
     text, tools = (TEXT, None) if kind == "text" else ([], TOOL)
     if provider == "google":
         return ScriptedResponse(events=gemini_stream(text, tool_calls=tools), gaps_ms=2)
+    if provider == "ollama":
+        return ScriptedResponse(events=ollama_chat_stream(text, tool_calls=tools), headers=NDJSON_HEADERS, gaps_ms=2)
     return ScriptedResponse(events=openai_chat_stream(text, tool_calls=tools), gaps_ms=2)
 
 
@@ -111,9 +124,26 @@ def sdk_gateway(base: str, kind: str) -> list[Any]:
     return [c.model_dump(exclude_unset=True) for c in stream]
 
 
+def sdk_ollama(base: str, kind: str) -> list[Any]:
+    stream = ollama.Client(host=base).chat(model="llama3.2", messages=[{"role": "user", "content": QUESTION}],
+                                           tools=[WEATHER] if kind == "tools" else None, stream=True)
+    return [r.model_dump(exclude_none=True) for r in stream]
+
+
+def sdk_async_ollama(base: str, kind: str) -> list[Any]:
+    async def run() -> list[Any]:
+        stream = await ollama.AsyncClient(host=base).chat(
+            model="llama3.2", messages=[{"role": "user", "content": QUESTION}],
+            tools=[WEATHER] if kind == "tools" else None, stream=True)
+        return [r.model_dump(exclude_none=True) async for r in stream]
+    return arun(run())
+
+
 def lc_model(provider: str, base: str, kind: str) -> Any:
     model: Any
-    if provider == "google":
+    if provider == "ollama":
+        model = ChatOllama(model="llama3.2", base_url=base, temperature=0)
+    elif provider == "google":
         model = ChatGoogleGenerativeAI(model="gemini-2.0-flash", api_key="AIza-test-gemini-key-0000000",
                                        base_url=base, max_retries=0, temperature=0)
     elif provider == "azure-openai":
@@ -125,13 +155,20 @@ def lc_model(provider: str, base: str, kind: str) -> Any:
     return model.bind_tools([WEATHER]) if kind == "tools" else model
 
 
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
 def lc_chunks(chunks: list[AIMessageChunk]) -> list[dict[str, Any]]:
-    """LangChain chunks as data, run ids aside (they are new on every run)."""
+    """LangChain chunks as data, run ids aside (they are new on every run), and the tool-call
+    ids an integration makes up itself (langchain-ollama: a uuid4 per call)."""
     out = []
     for c in chunks:
         data = c.model_dump()
         if str(data.get("id", "")).startswith(("lc_run--", "run-")):
             data["id"] = "<run id>"
+        for call in data["tool_calls"] + data["tool_call_chunks"]:
+            if _UUID.match(str(call.get("id"))):
+                call["id"] = "<made-up id>"
         out.append(data)
     return out
 
@@ -159,6 +196,10 @@ CLIENTS: dict[str, tuple[str, str | None, str | None, Callable[[str, str], list[
     "AzureChatOpenAI.stream": ("azure-openai", None, None, lc_sync("azure-openai")),
     "AzureChatOpenAI.astream": ("azure-openai", None, None, lc_async("azure-openai")),
     "openai.OpenAI[groq]": ("openai-compatible", "groq", "groq", sdk_gateway),
+    "ollama.Client": ("ollama", None, None, sdk_ollama),
+    "ollama.AsyncClient": ("ollama", None, None, sdk_async_ollama),
+    "ChatOllama.stream": ("ollama", None, None, lc_sync("ollama")),
+    "ChatOllama.astream": ("ollama", None, None, lc_async("ollama")),
     "ChatOpenAI[mistral].stream": ("openai-compatible", "mistral", "mistral", lc_sync("openai-compatible")),
     "ChatOpenAI[mistral].astream": ("openai-compatible", "mistral", "mistral", lc_async("openai-compatible")),
 }
@@ -186,6 +227,9 @@ def test_record_then_replay_offline_gives_what_the_live_run_gave(
     cassette = Cassette.load(path)
     (inter,) = cassette.interactions
     assert inter.provider == provider and inter.response.events
+    # One unit per event or line, as the provider sent them.
+    assert inter.response.framing == ("ndjson" if provider == "ollama" else "sse")
+    assert [e.raw for e in inter.response.events] == script(provider, kind).events
     assert cassette.meta.get("vendors") == ({provider: [vendor]} if vendor else None)
 
     attempts: list[object] = []
@@ -196,7 +240,7 @@ def test_record_then_replay_offline_gives_what_the_live_run_gave(
     assert attempts == [] and session.unused() == []
 
 
-LC_PROVIDERS = {"google": "google_genai", "azure-openai": "azure", "openai-compatible": "openai"}
+LC_PROVIDERS = {"google": "google_genai", "azure-openai": "azure", "openai-compatible": "openai", "ollama": "ollama"}
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
