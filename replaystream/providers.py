@@ -163,6 +163,53 @@ OPENAI_COMPATIBLE = Provider(
     event_text=_openai_event_text,
 )
 
+
+# -- Bedrock (botocore: SigV4-signed requests, AWS event-stream responses) ---------------------
+def _bedrock_event_text(api: str, data: object) -> str:
+    """Converse streams: ``contentBlockDelta`` text; invoke streams: the model's own chunk
+    (base64 under ``bytes``), read as Anthropic's or as a ``completion``/``outputText`` field."""
+    if not isinstance(data, dict):
+        return ""
+    if "bytes" in data and isinstance(data["bytes"], str):
+        import base64
+        import json
+
+        try:
+            inner = json.loads(base64.b64decode(data["bytes"]))
+        except ValueError:
+            return ""
+        if isinstance(inner, dict):
+            return _anthropic_event_text(api, inner) or str(inner.get("completion") or inner.get("outputText") or "")
+        return ""
+    delta = data.get("delta")
+    if isinstance(delta, dict):
+        tool = delta.get("toolUse")
+        return str(delta.get("text") or (tool.get("input") if isinstance(tool, dict) else "") or "")
+    return ""
+
+
+def _bedrock_options(body: Mapping[str, Any], api: str) -> dict[str, Any]:
+    config = body.get("inferenceConfig")
+    return {"max_tokens": config["maxTokens"]} if isinstance(config, dict) and "maxTokens" in config else {}
+
+
+BEDROCK = Provider(
+    "bedrock",
+    paths=(("/invoke-with-response-stream", "invoke-with-response-stream"), ("/converse-stream", "converse-stream"),
+           ("/converse", "converse"), ("/invoke", "invoke")),
+    hosts=("amazonaws.com",),
+    key_env_vars=("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"),
+    # SigV4: the signature (in Authorization) and the token are secrets; the date and body hash
+    # change on every run and say nothing about the request, so neither is kept or matched.
+    credential_headers=("x-amz-security-token",),
+    id_headers=("x-amz-date", "x-amz-content-sha256", "amz-sdk-invocation-id", "amz-sdk-request",
+                "x-amzn-bedrock-invocation-latency", "x-amzn-bedrock-output-token-count",
+                "x-amzn-bedrock-input-token-count"),
+    integration=ChatIntegration("langchain_aws", "ChatBedrockConverse", ("converse-stream", "converse"),
+                                "amazon_bedrock", _bedrock_options),
+    event_text=_bedrock_event_text,
+)
+
 # -- placeholder keys ---------------------------------------------------------------------
 #: What an unset key variable holds while a run only replays: SDK clients refuse to start
 #: without a key, and a replay never sends one anywhere. Recognisable on purpose: a
@@ -190,8 +237,11 @@ PLACEHOLDER_ENV: dict[str, tuple[PlaceholderVar, ...]] = {
                      PlaceholderVar("AZURE_OPENAI_ENDPOINT", "https://replaystream-placeholder.openai.azure.com"),
                      # Sent as ?api-version=: a replay matches only if the recording used this one too.
                      PlaceholderVar("OPENAI_API_VERSION", "2024-10-21")),
+    # botocore also looks in ~/.aws and at the instance metadata service (169.254.169.254):
+    # with the placeholders set it never needs to, and the metadata lookup is switched off.
     "bedrock": (PlaceholderVar("AWS_ACCESS_KEY_ID"), PlaceholderVar("AWS_SECRET_ACCESS_KEY"),
-                PlaceholderVar("AWS_DEFAULT_REGION", "us-east-1", unless=("AWS_REGION",))),
+                PlaceholderVar("AWS_DEFAULT_REGION", "us-east-1", unless=("AWS_REGION",)),
+                PlaceholderVar("AWS_EC2_METADATA_DISABLED", "true")),
 }
 
 
@@ -214,7 +264,7 @@ def key_variable(provider: str) -> str | None:
 
 
 _lock = threading.Lock()
-_registry: dict[str, Provider] = {p.name: p for p in (OPENAI, ANTHROPIC, OPENAI_COMPATIBLE)}
+_registry: dict[str, Provider] = {p.name: p for p in (OPENAI, ANTHROPIC, OPENAI_COMPATIBLE, BEDROCK)}
 
 
 # -- the registry -----------------------------------------------------------------------

@@ -6,6 +6,7 @@ drift checks that re-send recorded requests.
 
 from __future__ import annotations
 
+from .bedrock import bedrock_converse_stream, bedrock_frame, bedrock_invoke_stream
 from .scripts import (
     Pacing,
     ScriptedResponse,
@@ -25,6 +26,7 @@ from .server import ProviderEmulator, ReceivedRequest
 
 __all__ = [
     "Pacing", "ProviderEmulator", "ReceivedRequest", "ScriptedResponse", "ToolCall", "anthropic_error",
+    "bedrock_converse_stream", "bedrock_frame", "bedrock_invoke_stream",
     "anthropic_message", "anthropic_messages_stream", "anthropic_stream_error", "openai_chat_completion",
     "openai_chat_stream", "openai_embeddings", "openai_error", "openai_responses_stream", "plan_writes",
 ]
