@@ -182,10 +182,7 @@ def _bedrock_event_text(api: str, data: object) -> str:
             return _anthropic_event_text(api, inner) or str(inner.get("completion") or inner.get("outputText") or "")
         return ""
     delta = data.get("delta")
-    if isinstance(delta, dict):
-        tool = delta.get("toolUse")
-        return str(delta.get("text") or (tool.get("input") if isinstance(tool, dict) else "") or "")
-    return ""
+    return str(delta.get("text") or "") if isinstance(delta, dict) else ""
 
 
 def _bedrock_options(body: Mapping[str, Any], api: str) -> dict[str, Any]:
