@@ -14,6 +14,8 @@ arguments that make a LangChain integration send to a recorded route.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -133,3 +135,26 @@ def ollama_options(body: Mapping[str, Any], api: str) -> dict[str, Any]:
 
 def ollama_route(base: str, path: str, query: str) -> dict[str, Any]:
     return {"base_url": base + path[: path.rfind("/api/")] if "/api/" in path else base}
+
+
+# -- AWS Bedrock (botocore: SigV4-signed requests, AWS event-stream responses) ---------------
+def bedrock_event_text(api: str, data: object) -> str:
+    """Converse streams: ``contentBlockDelta`` text; invoke streams: the model's own chunk
+    (base64 under ``bytes``), read as Anthropic's or as a ``completion``/``outputText`` field."""
+    if not isinstance(data, dict):
+        return ""
+    if "bytes" in data and isinstance(data["bytes"], str):
+        try:
+            inner = json.loads(base64.b64decode(data["bytes"]))
+        except ValueError:
+            return ""
+        if isinstance(inner, dict):
+            return anthropic_event_text(api, inner) or str(inner.get("completion") or inner.get("outputText") or "")
+        return ""
+    delta = data.get("delta")
+    return str(delta.get("text") or "") if isinstance(delta, dict) else ""
+
+
+def bedrock_options(body: Mapping[str, Any], api: str) -> dict[str, Any]:
+    config = body.get("inferenceConfig")
+    return {"max_tokens": config["maxTokens"]} if isinstance(config, dict) and "maxTokens" in config else {}

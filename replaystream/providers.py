@@ -28,6 +28,11 @@ from typing import Any, NamedTuple
 
 from . import provider_formats as formats
 from .errors import UsageError
+# Re-exported: their home before placeholders.py.
+from .placeholders import PLACEHOLDER_ENV as PLACEHOLDER_ENV
+from .placeholders import PLACEHOLDER_KEY as PLACEHOLDER_KEY
+from .placeholders import PlaceholderVar as PlaceholderVar
+from .placeholders import placeholder_vars as placeholder_vars
 
 #: The provider of a request no registered provider recognises.
 UNKNOWN = "unknown"
@@ -172,46 +177,24 @@ OLLAMA = Provider(
     event_text=formats.ollama_event_text,
 )
 
-# -- placeholder keys ---------------------------------------------------------------------
-#: What an unset key variable holds while a run only replays: SDK clients refuse to start
-#: without a key, and a replay never sends one anywhere. Recognisable on purpose: a
-#: recording request carrying it is refused (it would be rejected by the provider anyway).
-PLACEHOLDER_KEY = "replaystream-placeholder-key"
 
-
-@dataclass(frozen=True)
-class PlaceholderVar:
-    """A variable a provider's clients need set to start; ``unless`` names variables the
-    user may set instead (then no placeholder is given, so the user's choice wins)."""
-
-    name: str
-    value: str = PLACEHOLDER_KEY
-    unless: tuple[str, ...] = ()
-
-
-#: Per provider (registered or not yet), the variables that get a placeholder while replaying.
-#: Edit it to add a provider's; only variables that are unset (or empty) are ever filled.
-PLACEHOLDER_ENV: dict[str, tuple[PlaceholderVar, ...]] = {
-    "openai": (PlaceholderVar("OPENAI_API_KEY"),),
-    "anthropic": (PlaceholderVar("ANTHROPIC_API_KEY", unless=("ANTHROPIC_AUTH_TOKEN",)),),
-    "google": (PlaceholderVar("GOOGLE_API_KEY", unless=("GEMINI_API_KEY",)),),
-    "azure-openai": (PlaceholderVar("AZURE_OPENAI_API_KEY", unless=("AZURE_OPENAI_AD_TOKEN",)),
-                     PlaceholderVar("AZURE_OPENAI_ENDPOINT", "https://replaystream-placeholder.openai.azure.com"),
-                     # Sent as ?api-version=: a replay matches only if the recording used this one too.
-                     PlaceholderVar("OPENAI_API_VERSION", "2024-10-21")),
-    "bedrock": (PlaceholderVar("AWS_ACCESS_KEY_ID"), PlaceholderVar("AWS_SECRET_ACCESS_KEY"),
-                PlaceholderVar("AWS_DEFAULT_REGION", "us-east-1", unless=("AWS_REGION",))),
-}
-
-
-def placeholder_vars() -> tuple[PlaceholderVar, ...]:
-    """Every placeholder variable, each once (the first provider listing it wins)."""
-    seen: dict[str, PlaceholderVar] = {}
-    for group in list(PLACEHOLDER_ENV.values()):
-        for var in group:
-            seen.setdefault(var.name, var)
-    return tuple(seen.values())
-
+# -- Bedrock (botocore: SigV4-signed requests, AWS event-stream responses) ---------------------
+BEDROCK = Provider(
+    "bedrock",
+    paths=(("/invoke-with-response-stream", "invoke-with-response-stream"), ("/converse-stream", "converse-stream"),
+           ("/converse", "converse"), ("/invoke", "invoke")),
+    hosts=("amazonaws.com",),
+    key_env_vars=("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"),
+    # SigV4: the signature (in Authorization) and the token are secrets; the date and body hash
+    # change on every run and say nothing about the request, so neither is kept or matched.
+    credential_headers=("x-amz-security-token",),
+    id_headers=("x-amz-date", "x-amz-content-sha256", "amz-sdk-invocation-id", "amz-sdk-request",
+                "x-amzn-bedrock-invocation-latency", "x-amzn-bedrock-output-token-count",
+                "x-amzn-bedrock-input-token-count"),
+    integration=ChatIntegration("langchain_aws", "ChatBedrockConverse", ("converse-stream", "converse"),
+                                "amazon_bedrock", formats.bedrock_options, extra="bedrock"),
+    event_text=formats.bedrock_event_text,
+)
 
 def key_variable(provider: str) -> str | None:
     """The variable that holds ``provider``'s key, e.g. ``ANTHROPIC_API_KEY`` (for error messages)."""
@@ -224,7 +207,7 @@ def key_variable(provider: str) -> str | None:
 
 _lock = threading.Lock()
 _registry: dict[str, Provider] = {p.name: p for p in (OPENAI, ANTHROPIC, OPENAI_COMPATIBLE, AZURE_OPENAI, GOOGLE,
-                                                       OLLAMA)}
+                                                       OLLAMA, BEDROCK)}
 
 
 # -- the registry -----------------------------------------------------------------------

@@ -43,8 +43,8 @@ def split_uri(uri: str) -> tuple[str, str, str]:
 
 
 def make_response(status: int, headers: dict[str, str], body: bytes) -> Response:
-    """A stream when the content type names a framing (SSE, Ollama's NDJSON, AWS
-    event-stream), split byte-exactly into its units; else a plain body."""
+    """A stream when the content type names a framing (SSE, NDJSON, AWS event-stream: split
+    byte-exactly into its units), else a plain body."""
     kept = stored_response_headers(headers, decoded=True)
     framing = by_content_type(kept.get("content-type"))
     if framing is not None:

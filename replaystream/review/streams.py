@@ -2,7 +2,7 @@
 
 Read by wire format, not by provider name, so look-alikes and unknown providers read too:
 chat-completions chunks (``choices``), Responses API events (``response.*`` types) and
-Anthropic messages events (``content_block_*``).
+Anthropic messages events (``content_block_*``) and Bedrock converse-stream frames.
 """
 
 from __future__ import annotations
@@ -39,7 +39,24 @@ def view(event_name: str | None, data: Any, raw_data: str) -> EventView:
         return out
     if "choices" in data or data.get("object") == "chat.completion.chunk":
         return _chat_chunk(data, event_name)
+    if "contentBlockIndex" in data:
+        return _converse_block(data, event_name)
     return EventView(event_name or ("error" if "error" in data else "message"))
+
+
+def _converse_block(data: dict[str, Any], event_name: str | None) -> EventView:
+    """A Bedrock converse-stream frame: a tool call starts in ``start.toolUse``, its
+    arguments arrive in ``delta.toolUse.input``."""
+    out = EventView(event_name or "contentBlock")
+    key = str(data.get("contentBlockIndex"))
+    start, delta = data.get("start"), data.get("delta")
+    tool = (start.get("toolUse") if isinstance(start, dict) else None) or (
+        delta.get("toolUse") if isinstance(delta, dict) else None)
+    if isinstance(tool, dict):
+        out.tools.append(ToolPiece(key, str(tool.get("name") or ""), str(tool.get("toolUseId") or ""),
+                                   str(tool.get("input") or "")))
+        out.args_only = True
+    return out
 
 
 def _chat_chunk(data: dict[str, Any], event_name: str | None) -> EventView:

@@ -10,10 +10,12 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from .. import providers
+from ..cassette.framing import by_name as framing_by_name
 from ..cassette.model import Event, Interaction
 from ..providers import Provider
 from .http import NOISY_REQUEST_HEADERS as NOISY_REQUEST_HEADERS  # re-exported: defined in .http
@@ -151,8 +153,10 @@ class Scrubber:
         body = rs.body
         if values:
             encoded = [(v.encode("utf-8"), MASK.encode()) for v in values]
-            if events is not None:
-                events = [Event(_scrub_bytes(e.raw, encoded, done, f"response.events[{n}]"), e.ms)
+            if events is not None:  # in the unit's payload: a binary frame is re-encoded around it
+                rewrite = framing_by_name(rs.framing).rewrite
+                events = [Event(rewrite(e.raw, partial(_scrub_bytes, secrets=encoded, done=done,
+                                                       where=f"response.events[{n}]")), e.ms)
                           for n, e in enumerate(events)]
             if body is not None:
                 body = _scrub_bytes(body, encoded, done, "response.body")
