@@ -12,7 +12,6 @@ import base64
 import json
 import os
 import struct
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -217,21 +216,44 @@ def _vector(item: Any) -> list[float]:
     raise ValueError("no embedding in response item")
 
 
+#: Embedding APIs: the OpenAI-style ones (OpenAI, Azure, gateways), Gemini's and Ollama's.
+EMBEDDING_APIS = frozenset({"embeddings", "batchEmbedContents", "embedContent", "embed"})
+
+
+def _gemini_text(content: Any) -> str:
+    parts = content.get("parts") if isinstance(content, dict) else None
+    return "".join(str(p.get("text") or "") for p in parts or [] if isinstance(p, dict))
+
+
+def _embedding_pairs(inter: Interaction) -> list[tuple[Any, list[float]]]:
+    """``(input, vector)`` pairs of one embeddings interaction, in its provider's shapes."""
+    body = inter.request.body if isinstance(inter.request.body, dict) else {}
+    data = json.loads(inter.response.content())
+    if inter.api == "batchEmbedContents":  # Gemini: one request per text
+        texts = [_gemini_text(r.get("content")) for r in body["requests"]]
+        return list(zip(texts, [[float(x) for x in e["values"]] for e in data["embeddings"]]))
+    if inter.api == "embedContent":
+        return [(_gemini_text(body.get("content")), [float(x) for x in data["embedding"]["values"]])]
+    if inter.provider == "ollama":  # /api/embed (input: str or list), legacy /api/embeddings (prompt)
+        if inter.api == "embeddings":
+            return [(body.get("prompt"), [float(x) for x in data["embedding"]])]
+        inputs = body.get("input")
+        return list(zip([inputs] if isinstance(inputs, str) else inputs or [],
+                        [[float(x) for x in v] for v in data["embeddings"]]))
+    texts = body.get("input")
+    ordered = sorted(data["data"], key=lambda d: d.get("index", 0))
+    return list(zip([texts] if isinstance(texts, str) else texts or [], [_vector(d) for d in ordered]))
+
+
 def embedding_vectors(cassette: Cassette) -> dict[str, list[float]]:
-    """``text -> vector`` from every recorded OpenAI-style embeddings interaction."""
+    """``text -> vector`` from every recorded embeddings interaction (OpenAI-style, Gemini, Ollama)."""
     vectors: dict[str, list[float]] = {}
     for n, inter in enumerate(cassette.interactions):
-        if inter.api != "embeddings" or inter.response.status >= 400:
+        if inter.api not in EMBEDDING_APIS or inter.response.status >= 400:
             continue
-        body = inter.request.body if isinstance(inter.request.body, dict) else {}
-        texts = body.get("input")
-        if isinstance(texts, str):
-            texts = [texts]
         try:
-            data = json.loads(inter.response.content())["data"]
-            ordered = sorted(data, key=lambda d: d.get("index", 0))
-            pairs: Sequence[tuple[Any, list[float]]] = list(zip(texts or [], [_vector(d) for d in ordered]))
-        except (ValueError, KeyError, TypeError) as exc:
+            pairs = _embedding_pairs(inter)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise CassetteError(cassette.path, f"$.interactions[{n}].response",
                                 f"is not a readable embeddings response ({exc!r})",
                                 "record the embeddings call again, or remove this interaction") from None
