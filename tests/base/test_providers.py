@@ -61,15 +61,18 @@ def test_built_in_records_hold_what_used_to_be_spread_around() -> None:
         "authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "set-cookie",
         "openai-organization", "openai-project", "anthropic-organization-id",
         "x-request-id", "request-id", "openai-request-id", "x-amzn-requestid", "cf-ray",
-        "apim-request-id", "x-ms-client-request-id"}
+        "apim-request-id", "x-ms-client-request-id",
+        "x-amz-security-token", "x-amz-date", "x-amz-content-sha256", "amz-sdk-invocation-id", "amz-sdk-request",
+        "x-amzn-bedrock-invocation-latency", "x-amzn-bedrock-output-token-count", "x-amzn-bedrock-input-token-count"}
     assert secret_query_keys() == {"api-key", "api_key", "key", "access_token"}
     assert anthropic.integration is not None and anthropic.integration.name == "ChatAnthropic"
     assert set(CHAT_APIS) == {("anthropic", "messages"), ("openai", "chat.completions"), ("openai", "responses"),
                               ("openai-compatible", "chat.completions"), ("azure-openai", "chat.completions"),
                               ("azure-openai", "responses"), ("google", "streamGenerateContent"),
-                              ("google", "generateContent"), ("ollama", "chat")}
+                              ("google", "generateContent"), ("ollama", "chat"), ("bedrock", "converse-stream"),
+                              ("bedrock", "converse")}
     assert providers.names() == ("openai", "anthropic", "openai-compatible", "azure-openai", "google", "ollama",
-                                 "unknown")
+                                 "bedrock", "unknown")
 
 
 def test_event_text_per_provider() -> None:

@@ -159,3 +159,10 @@ def test_drift_on_ollama_lines(recorded: Path, capsys: pytest.CaptureFixture[str
     assert code == 0 and "same shape" in out
     code, out = drift([line.replace(b'"eval_count"', b'"output_count"') for line in ollama_chat_stream(TEXT)])
     assert code == 1 and "output_count" in out
+
+
+def test_inspect_shows_ollama_lines_and_their_text(recorded: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inspect", str(recorded)]) == 0
+    out = capsys.readouterr().out
+    assert "ollama" in out and "framing: ndjson" in out
+    assert "".join(TEXT) in out
