@@ -2,11 +2,13 @@
 
 Read by wire format, not by provider name, so look-alikes and unknown providers read too:
 chat-completions chunks (``choices``), Responses API events (``response.*`` types) and
-Anthropic messages events (``content_block_*``) and Bedrock converse-stream frames.
+Anthropic messages events (``content_block_*``), Bedrock converse-stream frames, Gemini
+chunks (``candidates``) and Ollama lines (``message``, ``done``).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +43,8 @@ def view(event_name: str | None, data: Any, raw_data: str) -> EventView:
         return _chat_chunk(data, event_name)
     if "contentBlockIndex" in data:
         return _converse_block(data, event_name)
+    if "candidates" in data or ("message" in data and "done" in data):
+        return _whole_calls(data, event_name)
     return EventView(event_name or ("error" if "error" in data else "message"))
 
 
@@ -56,6 +60,30 @@ def _converse_block(data: dict[str, Any], event_name: str | None) -> EventView:
         out.tools.append(ToolPiece(key, str(tool.get("name") or ""), str(tool.get("toolUseId") or ""),
                                    str(tool.get("input") or "")))
         out.args_only = True
+    return out
+
+
+def _whole_calls(data: dict[str, Any], event_name: str | None) -> EventView:
+    """A Gemini chunk (``candidates[0].content.parts``: text, ``functionCall``) or an Ollama
+    line (``message``, ``done``): each tool call arrives whole, arguments as an object."""
+    candidates = data.get("candidates")
+    first = candidates[0] if isinstance(candidates, list) and candidates and isinstance(candidates[0], dict) else {}
+    content = first.get("content") if "candidates" in data else data.get("message")
+    content = content if isinstance(content, dict) else {}
+    parts = content.get("parts") if isinstance(content.get("parts"), list) else []
+    calls = [p["functionCall"] for p in parts if isinstance(p, dict) and isinstance(p.get("functionCall"), dict)]
+    calls += [c["function"] for c in content.get("tool_calls") or [] if isinstance(c, dict)
+              and isinstance(c.get("function"), dict)]
+    out = EventView(event_name or ("done" if data.get("done") else "chunk"))
+    for n, call in enumerate(calls):
+        args = call.get("args", call.get("arguments"))
+        key = f"{n}:{json.dumps(call, sort_keys=True, default=str)}"  # each call is whole: its own key
+        out.tools.append(ToolPiece(key, str(call.get("name") or ""), str(call.get("id") or ""),
+                                   json.dumps(args, ensure_ascii=False) if args is not None else ""))
+    out.args_only = bool(calls) and not any(isinstance(p, dict) and p.get("text") for p in parts) \
+        and not content.get("content")
+    if first.get("finishReason"):
+        out.kind += f" finish={first['finishReason']}"
     return out
 
 

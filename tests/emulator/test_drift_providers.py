@@ -10,7 +10,7 @@ from google.genai import types as genai_types
 
 from replaystream import use_cassette
 from replaystream.cli import main
-from replaystream.emulator import ProviderEmulator, ScriptedResponse, gemini_stream
+from replaystream.emulator import ProviderEmulator, ScriptedResponse, ToolCall, gemini_stream
 
 KEY = "AIzaSyFAKE-drift-key-0123456789abc"
 
@@ -53,9 +53,11 @@ def test_live_gemini_drift_needs_its_key_and_the_flag(tmp_path: Path, capsys: py
 def test_inspect_shows_gemini_text_and_check_finds_no_key(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOOGLE_API_KEY", KEY)
-    record(tmp_path / "c.json", gemini_stream(["Polar bears", " are white."]))
+    call: ToolCall = {"id": "call_7", "name": "get_weather", "arguments_chunks": ['{"city": "Oslo"}']}
+    record(tmp_path / "c.json", gemini_stream(["Polar bears", " are white."], tool_calls=[call]))
     assert main(["inspect", str(tmp_path / "c.json")]) == 0
     out = capsys.readouterr().out
-    assert "google" in out and "streamGenerateContent" in out
-    assert "'Polar bears are white.'" in out or "Polar bears are white." in out
+    assert "google/streamGenerateContent" in out
+    assert "assembled text: 'Polar bears are white.'" in out
+    assert """tool call get_weather (call_7): '{"city": "Oslo"}'""" in out
     assert main(["check", str(tmp_path / "c.json")]) == 0

@@ -164,5 +164,5 @@ def test_drift_on_ollama_lines(recorded: Path, capsys: pytest.CaptureFixture[str
 def test_inspect_shows_ollama_lines_and_their_text(recorded: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["inspect", str(recorded)]) == 0
     out = capsys.readouterr().out
-    assert "ollama" in out and "framing: ndjson" in out
-    assert "".join(TEXT) in out
+    assert "ollama/chat" in out and "framing: ndjson" in out
+    assert f"assembled text: {''.join(TEXT)!r}" in out
