@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import UsageError
+from .errors import UsageError, require_extras
 
 #: The provider of a request no registered provider recognises.
 UNKNOWN = "unknown"
@@ -51,8 +51,12 @@ class ChatIntegration:
     apis: tuple[str, ...]  # the provider's APIs whose chat streams it parses
     ls_provider: str  # what the integration reports as its LangSmith provider
     options: Callable[[Mapping[str, Any], str], dict[str, Any]] = lambda body, api: {}
+    extra: str | None = None  # the replaystream extra that installs it (named when it is missing)
+    model_from_path: Callable[[str], str | None] = lambda path: None  # when the body does not name the model
 
     def load(self) -> type[Any]:
+        if self.extra is not None:
+            require_extras(f"replaying {self.name} streams", self.extra)
         cls: type[Any] = getattr(importlib.import_module(self.module), self.name)
         return cls
 
@@ -186,8 +190,22 @@ def _bedrock_event_text(api: str, data: object) -> str:
 
 
 def _bedrock_options(body: Mapping[str, Any], api: str) -> dict[str, Any]:
+    # Built before any cassette is open: give the client a region and credentials of its own
+    # (placeholders: a replay signs nothing real), not a bearer key.
+    options: dict[str, Any] = {"region_name": "us-east-1", "api_key": None, "aws_access_key_id": PLACEHOLDER_KEY,
+                               "aws_secret_access_key": PLACEHOLDER_KEY}
     config = body.get("inferenceConfig")
-    return {"max_tokens": config["maxTokens"]} if isinstance(config, dict) and "maxTokens" in config else {}
+    if isinstance(config, dict) and "maxTokens" in config:
+        options["max_tokens"] = config["maxTokens"]
+    return options
+
+
+def _bedrock_model(path: str) -> str | None:
+    """``/model/us.amazon.nova-micro-v1%3A0/converse-stream`` -> ``us.amazon.nova-micro-v1:0``."""
+    from urllib.parse import unquote
+
+    parts = path.split("/")
+    return unquote(parts[2]) if len(parts) > 3 and parts[1] == "model" else None
 
 
 BEDROCK = Provider(
@@ -203,7 +221,7 @@ BEDROCK = Provider(
                 "x-amzn-bedrock-invocation-latency", "x-amzn-bedrock-output-token-count",
                 "x-amzn-bedrock-input-token-count"),
     integration=ChatIntegration("langchain_aws", "ChatBedrockConverse", ("converse-stream", "converse"),
-                                "amazon_bedrock", _bedrock_options),
+                                "amazon_bedrock", _bedrock_options, extra="bedrock", model_from_path=_bedrock_model),
     event_text=_bedrock_event_text,
 )
 

@@ -90,14 +90,19 @@ def _integration(inter: Interaction) -> providers.ChatIntegration:
     return integration
 
 
+def _model_name(inter: Interaction, integration: providers.ChatIntegration) -> str | None:
+    body = inter.request.body if isinstance(inter.request.body, dict) else {}
+    return body.get("model") or integration.model_from_path(inter.request.path)
+
+
 def _bare_model_for(inter: Interaction) -> BaseChatModel:
     body = inter.request.body if isinstance(inter.request.body, dict) else {}
-    common: dict[str, Any] = {"model": body.get("model", "replay"), "api_key": "replay", "max_retries": 0,
-                              "base_url": _base_url(inter)}
+    integration = _integration(inter)
+    common: dict[str, Any] = {"model": _model_name(inter, integration) or "replay", "api_key": "replay",
+                              "max_retries": 0, "base_url": _base_url(inter)}
     if "temperature" in body:
         common["temperature"] = body["temperature"]
-    integration = _integration(inter)
-    model: BaseChatModel = integration.load()(**common, **integration.options(body, inter.api))
+    model: BaseChatModel = integration.load()(**{**common, **integration.options(body, inter.api)})
     return model
 
 
@@ -124,7 +129,7 @@ def identity_of(inter: Interaction) -> dict[str, Any]:
     return {
         "name": integration.name,
         "ls_provider": integration.ls_provider,
-        "ls_model_name": body.get("model"),
+        "ls_model_name": _model_name(inter, integration),
         "ls_temperature": body.get("temperature"),
         "ls_max_tokens": body.get("max_tokens", body.get("max_completion_tokens", body.get("max_output_tokens"))),
     }
