@@ -19,7 +19,9 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
+
+from .placeholders import PLACEHOLDER_KEY
 
 # -- OpenAI and Anthropic ------------------------------------------------------------------
 def openai_event_text(api: str, data: object) -> str:
@@ -156,5 +158,17 @@ def bedrock_event_text(api: str, data: object) -> str:
 
 
 def bedrock_options(body: Mapping[str, Any], api: str) -> dict[str, Any]:
+    # Built before any cassette is open: give the client a region and credentials of its own
+    # (placeholders: a replay signs nothing real), not a bearer key.
+    options: dict[str, Any] = {"region_name": "us-east-1", "api_key": None, "aws_access_key_id": PLACEHOLDER_KEY,
+                               "aws_secret_access_key": PLACEHOLDER_KEY}
     config = body.get("inferenceConfig")
-    return {"max_tokens": config["maxTokens"]} if isinstance(config, dict) and "maxTokens" in config else {}
+    if isinstance(config, dict) and "maxTokens" in config:
+        options["max_tokens"] = config["maxTokens"]
+    return options
+
+
+def bedrock_model(path: str) -> str | None:
+    """``/model/us.amazon.nova-micro-v1%3A0/converse-stream`` -> ``us.amazon.nova-micro-v1:0``."""
+    parts = path.split("/")
+    return unquote(parts[2]) if len(parts) > 3 and parts[1] == "model" else None

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from . import provider_formats as formats
-from .errors import UsageError
+from .errors import UsageError, require_extras
 # Re-exported: their home before placeholders.py.
 from .placeholders import PLACEHOLDER_ENV as PLACEHOLDER_ENV
 from .placeholders import PLACEHOLDER_KEY as PLACEHOLDER_KEY
@@ -61,9 +61,12 @@ class ChatIntegration:
     #: make it send to that route (model in the path, deployment, API version); ``{}``: the
     #: common base URL (the path less its API suffix) does.
     route: Callable[[str, str, str], dict[str, Any]] = lambda base, path, query: {}
-    extra: str = "langchain"  # the replaystream extra that installs it
+    extra: str | None = None  # the replaystream extra that installs it (named when it is missing)
+    model_from_path: Callable[[str], str | None] = lambda path: None  # when the body does not name the model
 
     def load(self) -> type[Any]:
+        if self.extra is not None:
+            require_extras(f"replaying {self.name} streams", self.extra)
         cls: type[Any] = getattr(importlib.import_module(self.module), self.name)
         return cls
 
@@ -192,7 +195,8 @@ BEDROCK = Provider(
                 "x-amzn-bedrock-invocation-latency", "x-amzn-bedrock-output-token-count",
                 "x-amzn-bedrock-input-token-count"),
     integration=ChatIntegration("langchain_aws", "ChatBedrockConverse", ("converse-stream", "converse"),
-                                "amazon_bedrock", formats.bedrock_options, extra="bedrock"),
+                                "amazon_bedrock", formats.bedrock_options, extra="bedrock",
+                                model_from_path=formats.bedrock_model),
     event_text=formats.bedrock_event_text,
 )
 

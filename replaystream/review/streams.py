@@ -68,12 +68,12 @@ def _whole_calls(data: dict[str, Any], event_name: str | None) -> EventView:
     line (``message``, ``done``): each tool call arrives whole, arguments as an object."""
     candidates = data.get("candidates")
     first = candidates[0] if isinstance(candidates, list) and candidates and isinstance(candidates[0], dict) else {}
-    content = first.get("content") if "candidates" in data else data.get("message")
-    content = content if isinstance(content, dict) else {}
-    parts = content.get("parts") if isinstance(content.get("parts"), list) else []
+    found = first.get("content") if "candidates" in data else data.get("message")
+    content: dict[str, Any] = found if isinstance(found, dict) else {}
+    parts: list[Any] = content["parts"] if isinstance(content.get("parts"), list) else []
+    tool_calls: list[Any] = content["tool_calls"] if isinstance(content.get("tool_calls"), list) else []
     calls = [p["functionCall"] for p in parts if isinstance(p, dict) and isinstance(p.get("functionCall"), dict)]
-    calls += [c["function"] for c in content.get("tool_calls") or [] if isinstance(c, dict)
-              and isinstance(c.get("function"), dict)]
+    calls += [c["function"] for c in tool_calls if isinstance(c, dict) and isinstance(c.get("function"), dict)]
     out = EventView(event_name or ("done" if data.get("done") else "chunk"))
     for n, call in enumerate(calls):
         args = call.get("args", call.get("arguments"))

@@ -135,11 +135,16 @@ def delay_before(k: int, seconds: float, *, request: int = 0) -> Fault:
     return Fault("delay", at=k, seconds=seconds, request=request)
 
 
+_AWS_ERRORS = {429: "ThrottlingException", 503: "ServiceUnavailableException", 500: "InternalServerException",
+               403: "AccessDeniedException", 404: "ResourceNotFoundException"}
+
+
 def error_interaction(fault: Fault, request: Request, provider: str) -> Interaction:
     """An error response shaped like the provider's own, for a ``status`` fault."""
     names = {429: "rate_limit_error", 500: "api_error", 503: "overloaded_error", 529: "overloaded_error"}
     kind = names.get(fault.status, "invalid_request_error" if fault.status < 500 else "api_error")
     message = f"injected by replaystream: HTTP {fault.status}"
+    headers = {"content-type": "application/json"}
     if provider == "anthropic":
         body: object = {"type": "error", "error": {"type": kind, "message": message}}
     elif provider == "google":
@@ -148,9 +153,12 @@ def error_interaction(fault: Fault, request: Request, provider: str) -> Interact
         body = {"error": {"code": fault.status, "message": message, "status": status}}
     elif provider == "ollama":
         body = {"error": message}
+    elif provider == "bedrock":  # AWS JSON errors: the type in a header, botocore raises it by name
+        body = {"message": message}
+        headers["x-amzn-errortype"] = _AWS_ERRORS.get(fault.status, "ValidationException" if fault.status < 500
+                                                      else "InternalServerException")
     else:
         body = {"error": {"message": message, "type": kind, "param": None, "code": kind}}
-    headers = {"content-type": "application/json"}
     if fault.retry_after is not None:
         headers["retry-after"] = f"{fault.retry_after:g}"
         headers["retry-after-ms"] = f"{fault.retry_after * 1000:g}"

@@ -167,6 +167,29 @@ def test_chat_bedrock_converse_sees_the_same_chunks(emulator: ProviderEmulator, 
                                       "type": "tool_call"}]
     else:
         assert "".join(b["text"] for b in merged.content if b.get("type") == "text") == "Paris is sunny."
+    # The message-level fake replays the same cassette through the real integration.
+    from replaystream.langchain.fakes import ReplayChatModel
+
+    fake = ReplayChatModel.from_cassette(tmp_path / "lc.json")
+    assert fake._get_ls_params()["ls_provider"] == "amazon_bedrock"
+    assert comparable(list(fake.stream("anything"))) == comparable(plain)
+
+
+def test_a_bedrock_cassette_without_the_bedrock_extra_names_it(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from replaystream.errors import MissingExtraError
+    from replaystream.importers.vcr import import_vcr
+    from replaystream.langchain.fakes import ReplayChatModel
+
+    corpus = Path(__file__).resolve().parents[1] / "data" / "corpus-providers" / "pydantic-ai"
+    path = import_vcr(corpus / "test_bedrock_model_stream.yaml").save(tmp_path / "c.json")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "langchain_aws" else real(name, *a))
+    with pytest.raises(MissingExtraError, match=r"pip install 'replaystream\[bedrock\]'"):
+        ReplayChatModel.from_cassette(path)
 
 
 # -- what is kept, what is matched -------------------------------------------------------

@@ -22,7 +22,7 @@ from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage, S
 
 from ... import providers
 from ...cassette.model import Cassette, Interaction
-from ...errors import CassetteError, CassetteMissError, require_extras
+from ...errors import CassetteError, CassetteMissError
 from ...options import ReplayOptions
 from ...wire.matching import MatchConfig
 from ...wire.session import Session
@@ -88,8 +88,12 @@ def _integration(inter: Interaction) -> providers.ChatIntegration:
     if integration is None:
         raise CassetteMissError(f"no LangChain integration parses {inter.provider}/{inter.api} streams; "
                                 "register the provider with one (replaystream.providers.register)")
-    require_extras(f"replaying {inter.provider} recordings through {integration.name}", integration.extra)
     return integration
+
+
+def _model_name(inter: Interaction, integration: providers.ChatIntegration) -> str | None:
+    body = inter.request.body if isinstance(inter.request.body, dict) else {}
+    return body.get("model") or integration.model_from_path(inter.request.path)
 
 
 def _constructor_args(inter: Interaction) -> dict[str, Any]:
@@ -97,7 +101,8 @@ def _constructor_args(inter: Interaction) -> dict[str, Any]:
     deployment, API version from the recorded path), then those the body implies."""
     body = inter.request.body if isinstance(inter.request.body, dict) else {}
     integration = _integration(inter)
-    args: dict[str, Any] = {"model": body.get("model", "replay"), "api_key": "replay", "max_retries": 0}
+    args: dict[str, Any] = {"model": _model_name(inter, integration) or "replay", "api_key": "replay",
+                            "max_retries": 0}
     if "temperature" in body:
         args["temperature"] = body["temperature"]
     route = integration.route(_REPLAY_HOST, inter.request.path, inter.request.query)
@@ -147,7 +152,7 @@ def identity_of(inter: Interaction) -> dict[str, Any]:
     return {
         "name": integration.name,
         "ls_provider": integration.ls_provider,
-        "ls_model_name": body.get("model", args.get("model")),
+        "ls_model_name": _model_name(inter, integration) or args.get("model"),
         "ls_temperature": args.get("temperature"),
         "ls_max_tokens": body.get("max_tokens", body.get("max_completion_tokens", body.get("max_output_tokens",
                                                                                             args.get("max_output_tokens")))),
@@ -240,9 +245,9 @@ def _embedding_pairs(inter: Interaction) -> list[tuple[Any, list[float]]]:
         inputs = body.get("input")
         return list(zip([inputs] if isinstance(inputs, str) else inputs or [],
                         [[float(x) for x in v] for v in data["embeddings"]]))
-    texts = body.get("input")
+    given = body.get("input")
     ordered = sorted(data["data"], key=lambda d: d.get("index", 0))
-    return list(zip([texts] if isinstance(texts, str) else texts or [], [_vector(d) for d in ordered]))
+    return list(zip([given] if isinstance(given, str) else given or [], [_vector(d) for d in ordered]))
 
 
 def embedding_vectors(cassette: Cassette) -> dict[str, list[float]]:
