@@ -45,16 +45,21 @@ def test_detect(path: str, headers: dict[str, str], host: str | None, expected: 
 def test_built_in_records_hold_what_used_to_be_spread_around() -> None:
     openai, anthropic = by_name("openai"), by_name("anthropic")
     assert openai is not None and anthropic is not None
-    assert set(secret_env_vars()) == {"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"}
+    assert set(secret_env_vars()) == {"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID",
+                                      "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
+    bedrock = {"x-amz-security-token", "x-amz-date", "x-amz-content-sha256", "amz-sdk-invocation-id",
+               "amz-sdk-request", "x-amzn-bedrock-invocation-latency", "x-amzn-bedrock-output-token-count",
+               "x-amzn-bedrock-input-token-count"}  # SigV4 and per-request headers
     assert secret_headers() == {
         "authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "set-cookie",
         "openai-organization", "openai-project", "anthropic-organization-id",
-        "x-request-id", "request-id", "openai-request-id", "x-amzn-requestid", "cf-ray"}
+        "x-request-id", "request-id", "openai-request-id", "x-amzn-requestid", "cf-ray", *bedrock}
     assert secret_query_keys() == {"api-key", "api_key", "key", "access_token"}
     assert anthropic.integration is not None and anthropic.integration.name == "ChatAnthropic"
     assert set(CHAT_APIS) == {("anthropic", "messages"), ("openai", "chat.completions"), ("openai", "responses"),
-                              ("openai-compatible", "chat.completions")}
-    assert providers.names() == ("openai", "anthropic", "openai-compatible", "unknown")
+                              ("openai-compatible", "chat.completions"), ("bedrock", "converse-stream"),
+                              ("bedrock", "converse")}
+    assert providers.names() == ("openai", "anthropic", "openai-compatible", "bedrock", "unknown")
 
 
 def test_event_text_per_provider() -> None:
