@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..cassette.model import Cassette, Interaction
-from ..cassette.sse import SSEFramer, parse_event
+from ..cassette.framing import SSE, Framing, by_content_type, by_name
 from ..errors import ReplayStreamError
 
 LIVE_BASE = {"openai": "https://api.openai.com", "anthropic": "https://api.anthropic.com"}
@@ -58,7 +58,8 @@ def _usage_paths(data: Any) -> set[str]:
     return {p.split("usage.", 1)[1] for p in _paths(data) if "usage." in p}
 
 
-def shape_of(status: int, content_type: str, events: Iterable[bytes] | None, body: bytes | None) -> Shape:
+def shape_of(status: int, content_type: str, events: Iterable[bytes] | None, body: bytes | None,
+             framing: Framing = SSE) -> Shape:
     shape = Shape(status, content_type.split(";", 1)[0].strip().lower())
     if events is None:
         try:
@@ -69,11 +70,11 @@ def shape_of(status: int, content_type: str, events: Iterable[bytes] | None, bod
         shape.usage = _usage_paths(data)
         return shape
     for raw in events:
-        parsed = parse_event(raw)
-        if not parsed.data and parsed.event is None:
+        unit = framing.view(raw)  # an SSE event, an NDJSON line, an event-stream frame (decoded)
+        if not unit.text and unit.name is None:
             continue  # comments / keep-alives carry no shape
-        data = parsed.json()
-        kind = _event_type(parsed.event, data, parsed.data)
+        data = unit.data
+        kind = _event_type(unit.name, data, unit.text)
         if not shape.sequence or shape.sequence[-1] != kind:
             shape.sequence.append(kind)
         if data is not None:
@@ -85,7 +86,7 @@ def shape_of(status: int, content_type: str, events: Iterable[bytes] | None, bod
 def recorded_shape(inter: Interaction) -> Shape:
     r = inter.response
     events = [e.raw for e in r.events] if r.events is not None else None
-    return shape_of(r.status, r.headers.get("content-type", ""), events, r.body)
+    return shape_of(r.status, r.headers.get("content-type", ""), events, r.body, by_name(r.framing))
 
 
 def compare(old: Shape, new: Shape) -> list[str]:
@@ -163,6 +164,10 @@ def check_cassette(cassette: Cassette, *, base_url: str | None, live: bool, time
         for n, inter in enumerate(cassette.interactions):
             headers = dict(inter.request.headers)
             if base_url is None:
+                if inter.provider not in ("openai", "anthropic", "openai-compatible", "unknown"):
+                    raise DriftUnavailable(
+                        f"interaction {n} ({inter.provider}): no live drift check for this provider (its requests "
+                        "are signed per run); point --drift-base-url at another server (the emulator)")
                 provider = "anthropic" if inter.provider == "anthropic" else "openai"
                 key = os.environ.get(KEY_ENV[provider], "")
                 if not live or not key:
@@ -194,10 +199,11 @@ def _send(client: Any, inter: Interaction, n: int, url: str, headers: dict[str, 
         if response.status_code >= 400 and inter.response.status < 400:
             return DriftResult(n, target, [], http_error(response.status_code, response.reason_phrase,
                                                          response.read()))
-        if "text/event-stream" in ctype:
-            framer = SSEFramer()
+        framing = by_content_type(ctype)
+        if framing is not None:
+            framer = framing.new_framer()
             events = [e for chunk in response.iter_bytes() for e in framer.feed(chunk)] + framer.finish()
-            now = shape_of(response.status_code, ctype, events, None)
+            now = shape_of(response.status_code, ctype, events, None, framing)
         else:
             now = shape_of(response.status_code, ctype, None, response.read())
     return DriftResult(n, target, compare(recorded_shape(inter), now))
