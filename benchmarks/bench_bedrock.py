@@ -25,7 +25,7 @@ from typing import Any
 import boto3
 
 from replaystream.cassette import Cassette
-from replaystream.emulator import ProviderEmulator, bedrock_converse_stream
+from replaystream.emulator import ProviderEmulator, ScriptedResponse, bedrock_converse_stream
 from replaystream.wire.session import use_cassette
 
 from . import _util
@@ -95,8 +95,7 @@ def consume(c: Any) -> tuple[str, int]:
 def record(path: Path, frames: list[bytes]) -> None:
     """Record the stream from the emulator with replaystream itself."""
     with ProviderEmulator() as emu:
-        emu.enqueue(bedrock_converse_stream([]).__class__(200, {"content-type": "application/vnd.amazon.eventstream"},
-                                                          events=frames))
+        emu.enqueue(ScriptedResponse(200, {"content-type": "application/vnd.amazon.eventstream"}, events=frames))
         with use_cassette(path, mode="once"):
             consume(client(emu.base_url))
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..cassette.framing import SSE, by_content_type
 from ..cassette.model import Cassette, Interaction
+from ..cassette.framing import SSE, Framing, by_content_type, by_name
 from ..errors import ReplayStreamError
 
 LIVE_BASE = {"openai": "https://api.openai.com", "anthropic": "https://api.anthropic.com",
@@ -65,7 +65,8 @@ def _usage_paths(data: Any) -> set[str]:
     return {p.split(key, 1)[1] for p in _paths(data) for key in ("usage.", "usageMetadata.") if key in p}
 
 
-def shape_of(status: int, content_type: str, events: Iterable[bytes] | None, body: bytes | None) -> Shape:
+def shape_of(status: int, content_type: str, events: Iterable[bytes] | None, body: bytes | None,
+             framing: Framing = SSE) -> Shape:
     shape = Shape(status, content_type.split(";", 1)[0].strip().lower())
     if events is None:
         try:
@@ -75,9 +76,8 @@ def shape_of(status: int, content_type: str, events: Iterable[bytes] | None, bod
         shape.fields["body"] = set(_paths(data))
         shape.usage = _usage_paths(data)
         return shape
-    framing = by_content_type(content_type) or SSE  # SSE: what a v1 stream is
     for raw in events:
-        unit = framing.view(raw)
+        unit = framing.view(raw)  # an SSE event, an NDJSON line, an event-stream frame (decoded)
         if not unit.text and unit.name is None:
             continue  # comments / keep-alives carry no shape
         data = unit.data
@@ -93,7 +93,7 @@ def shape_of(status: int, content_type: str, events: Iterable[bytes] | None, bod
 def recorded_shape(inter: Interaction) -> Shape:
     r = inter.response
     events = [e.raw for e in r.events] if r.events is not None else None
-    return shape_of(r.status, r.headers.get("content-type", ""), events, r.body)
+    return shape_of(r.status, r.headers.get("content-type", ""), events, r.body, by_name(r.framing))
 
 
 def compare(old: Shape, new: Shape) -> list[str]:
@@ -187,8 +187,11 @@ def check_cassette(cassette: Cassette, *, base_url: str | None, live: bool, time
 
 def _live_base(inter: Interaction, n: int, live: bool, headers: dict[str, str]) -> str:
     """The provider's own base URL, with its key put in ``headers``; raises when not allowed."""
-    known = (*KEY_ENV, *BASE_ENV, "openai-compatible")  # a gateway: only with --drift-base-url
-    provider = inter.provider if inter.provider in known else "openai"
+    if inter.provider not in (*KEY_ENV, *BASE_ENV, "openai-compatible", "unknown"):
+        raise DriftUnavailable(
+            f"interaction {n} ({inter.provider}): no live drift check for this provider (its requests "
+            "are signed per run); point --drift-base-url at another server (the emulator)")
+    provider = "openai" if inter.provider == "unknown" else inter.provider  # a gateway: only with a base URL
     var = KEY_ENV.get(provider)
     key = os.environ.get(var, "") if var else ""
     base = os.environ.get(BASE_ENV[provider], "") if provider in BASE_ENV else LIVE_BASE.get(provider, "")
@@ -216,7 +219,7 @@ def _send(client: Any, inter: Interaction, n: int, url: str, headers: dict[str, 
         if framing is not None:  # a stream: SSE events, NDJSON lines, event-stream frames
             framer = framing.new_framer()
             events = [e for chunk in response.iter_bytes() for e in framer.feed(chunk)] + framer.finish()
-            now = shape_of(response.status_code, ctype, events, None)
+            now = shape_of(response.status_code, ctype, events, None, framing)
         else:
             now = shape_of(response.status_code, ctype, None, response.read())
     return DriftResult(n, target, compare(recorded_shape(inter), now))

@@ -24,16 +24,15 @@ from ..cassette.model import Request
 from .engine import Inject, Record, Replay
 from .faults import DISCONNECTED, Fault, FaultedDelivery
 from .http import TRANSFER_RESPONSE_HEADERS, header_dict, parse_body
-from .patching import Patch, Patcher
+from .patching import Patch
 from .player import Player
 from .recorder import StreamRecorder, stream_framing
 
 if TYPE_CHECKING:
     from .session import Session
 
-__all__ = ["install", "is_installed", "to_request", "uninstall"]
+__all__ = ["patches", "to_request"]
 
-_resolve_session: Callable[[], Session | None] = lambda: None
 _absent: list[bool] = []  # botocore found missing: not looked for again
 
 
@@ -211,12 +210,12 @@ def _response_headers(headers: dict[str, str], body: bytes | None) -> dict[str, 
     return out
 
 
-def _patch(httpsession: ModuleType, awsrequest: ModuleType) -> list[Patch]:
+def _patch(httpsession: ModuleType, awsrequest: ModuleType, resolve: Callable[[], Session | None]) -> list[Patch]:
     cls = httpsession.URLLib3Session
     original = cls.send
 
     def send(self: Any, request: Any) -> Any:
-        session = _resolve_session()
+        session = resolve()
         if session is None:
             return original(self, request)
         req = to_request(request)
@@ -254,24 +253,8 @@ def _record(self: Any, request: Any, req: Request, session: Session, planned: Re
                                   _RecordingBody(real.raw, recorder, planned.faults))
 
 
-def _build() -> list[Patch]:
+def patches(resolve: Callable[[], Session | None]) -> list[Patch]:
+    """botocore's send, patched to ask ``resolve`` for the session (none when botocore is not
+    installed). :mod:`.transport` applies these with its own, in one reference-counted set."""
     mods = _modules()
-    return _patch(*mods) if mods is not None else []
-
-
-_patcher = Patcher(_build)
-
-
-def install(resolve: Callable[[], Session | None]) -> None:
-    """Patch botocore's send, when botocore is installed (reference counted)."""
-    global _resolve_session
-    _resolve_session = resolve
-    _patcher.acquire()
-
-
-def uninstall() -> None:
-    _patcher.release()
-
-
-def is_installed() -> bool:
-    return _patcher.active
+    return _patch(*mods, resolve) if mods is not None else []

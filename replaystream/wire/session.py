@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar, Unpack
 
-from . import botocore_send, transport
+from . import transport
 from ..cassette.model import FORMAT_META, Cassette, Interaction, Request, Response
 from ..errors import CassetteMissError, RecordingError
 from ..options import MODES as MODES, Mode as Mode  # re-exported: their home before options.py
@@ -150,7 +150,6 @@ class Session:
         if not self.can_record:
             self._exits.enter_context(keys.placeholder_keys())
         transport.install(active_session)
-        botocore_send.install(active_session)  # boto3 / Bedrock send through urllib3, not httpx
         with _stack_lock:
             _stack.append(self)
         return _current.set(self)
@@ -171,7 +170,6 @@ class Session:
                     _current.reset(token)
                 except ValueError:  # exited in another context (e.g. an async generator's)
                     _current.set(None)
-            botocore_send.uninstall()
             transport.uninstall()
             self._exits.close()
         records = self.cassette.records != self._records_before

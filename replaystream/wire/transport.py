@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..cassette.framing import SSE
 from ..cassette.model import Request
 from ..cassette.model import Response as RecordedResponse
+from . import botocore_send
 from .engine import Inject, Record, Replay
 from .faults import DISCONNECTED, Fault, FaultedDelivery
 from .pacing import Clock
@@ -375,7 +376,8 @@ def _patch_module(mod: ModuleType) -> list[Patch]:
     return [(sync_cls, "handle_request", handle_request), (async_cls, "handle_async_request", handle_async_request)]
 
 
-_patcher = Patcher(lambda: [patch for mod in available_modules() for patch in _patch_module(mod)])
+_patcher = Patcher(lambda: [patch for mod in available_modules() for patch in _patch_module(mod)]
+                   + botocore_send.patches(lambda: _resolve_session()))  # boto3 sends through urllib3
 
 
 def install(resolve: Callable[[], Session | None]) -> None:

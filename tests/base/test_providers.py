@@ -56,7 +56,8 @@ def test_built_in_records_hold_what_used_to_be_spread_around() -> None:
     openai, anthropic = by_name("openai"), by_name("anthropic")
     assert openai is not None and anthropic is not None
     assert {"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "GOOGLE_API_KEY",
-            "GEMINI_API_KEY", "AZURE_OPENAI_API_KEY", "GROQ_API_KEY", "MISTRAL_API_KEY"} <= set(secret_env_vars())
+            "GEMINI_API_KEY", "AZURE_OPENAI_API_KEY", "GROQ_API_KEY", "MISTRAL_API_KEY", "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} <= set(secret_env_vars())
     assert secret_headers() == {
         "authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "set-cookie",
         "openai-organization", "openai-project", "anthropic-organization-id",

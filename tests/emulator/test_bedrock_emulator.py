@@ -70,3 +70,23 @@ def test_a_status_fault_is_botocores_own_throttling_error(emulator: ProviderEmul
         client(emulator.base_url).converse_stream(modelId="m", messages=MESSAGES)
     assert caught.value.response["Error"]["Code"] == "ThrottlingException"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+
+
+def test_drift_of_a_bedrock_stream_reads_its_frames(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from replaystream.cli import main
+
+    path = tmp_path / "c.json"
+    with ProviderEmulator() as emu:
+        emu.enqueue(bedrock_converse_stream(["Hello", " there"]))
+        with use_cassette(path, mode="once"):
+            list(client(emu.base_url).converse_stream(modelId="m", messages=MESSAGES)["stream"])
+    call = ToolCall(id="t1", name="lookup", arguments_chunks=["{}"])
+    for served, code, said in ((bedrock_converse_stream(["Other", " words", "!"]), 0, "same shape"),
+                               (bedrock_converse_stream([], tool_calls=[call]), 1, "new: contentBlockStart")):
+        with ProviderEmulator() as emu:
+            emu.enqueue(served)
+            assert main(["check", "--drift", "--drift-base-url", emu.base_url, str(path)]) == code
+            assert emu.requests[0].path == "/model/m/converse-stream"
+        assert said in capsys.readouterr().out
+    assert main(["check", "--drift", "--live", str(path)]) != 0
+    assert "no live drift check for this provider" in capsys.readouterr().err

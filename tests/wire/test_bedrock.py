@@ -15,7 +15,6 @@ import pytest
 from botocore.eventstream import EventStreamBuffer
 
 from replaystream import use_cassette
-from replaystream.cassette.framing import EVENTSTREAM
 from replaystream.cassette.model import Cassette
 from replaystream.emulator import ProviderEmulator, ToolCall, bedrock_converse_stream, bedrock_invoke_stream
 from replaystream.errors import CassetteMissError
