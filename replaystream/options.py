@@ -19,6 +19,7 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, TypedDict, get_args
 
+from . import providers
 from .errors import ReplayStreamError, UsageError
 from .wire.faults import Fault
 from .wire.matching import MatchConfig
@@ -62,6 +63,7 @@ class SessionKwargs(TypedDict, total=False):
     allow_repeats: bool
     extra: Sequence[str | Path]
     persist: bool
+    provider: str | None
 
 
 class PluginKwargs(SessionKwargs, total=False):
@@ -94,6 +96,10 @@ class ReplayOptions:
     non-loopback sockets and DNS (``None``: exactly when nothing may be recorded).
     ``allow_repeats`` replays a response again once all its recordings were used. ``extra``
     names read-only cassettes replayed from too. ``persist=False``: never write the cassette.
+    ``provider`` says whose recorded requests are when their path, headers and host do not
+    (an emulator on loopback answers OpenAI, Azure and gateways alike): a provider name
+    (``"azure-openai"``) or a vendor of OpenAI look-alikes (``"groq"``, ``"mistral"``),
+    recorded as ``openai-compatible`` with the vendor in the cassette's ``meta``.
 
     Read by the pytest plugin only: ``cassettes`` (the marker's names: the first is written,
     the rest replayed read-only), ``cassette_dir``, and the teardown check of interactions
@@ -109,6 +115,7 @@ class ReplayOptions:
     allow_repeats: bool = False
     extra: tuple[str | Path, ...] = ()
     persist: bool = True
+    provider: str | None = None
     cassettes: tuple[str, ...] = ()
     cassette_dir: str | None = None
     allow_unused: bool = False
@@ -276,6 +283,17 @@ def _nested_value(cls: type[MatchConfig] | type[Scrubber], name: str, value: obj
     return _strings(items)
 
 
+def _provider(value: object) -> str | None:
+    if value is None:
+        return None
+    known = [n for n in providers.names() if n != providers.UNKNOWN] + sorted(providers.vendor_names())
+    if isinstance(value, str) and value in known:
+        return value
+    close = difflib.get_close_matches(str(value), known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise ReplayStreamError(f"unknown provider {value!r}: {hint}use one of {', '.join(known)}")
+
+
 def _optional_bool(value: object) -> bool | None:
     return None if value is None else _bool(value)
 
@@ -302,6 +320,7 @@ def _names(value: object) -> tuple[str, ...]:
 _VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "mode": _mode, "pacing": _pacing, "match": _nested(MatchConfig), "scrub": _nested(Scrubber),
     "faults": _faults, "offline": _optional_bool, "allow_repeats": _bool, "extra": _paths, "persist": _bool,
+    "provider": _provider,
     "cassettes": _names, "cassette_dir": _optional_dir, "allow_unused": _bool, "strict": _bool,
 }
 

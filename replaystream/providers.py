@@ -24,9 +24,15 @@ import importlib
 import threading
 from collections.abc import Callable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from .errors import UsageError
+from . import provider_formats as formats
+from .errors import UsageError, require_extras
+# Re-exported: their home before placeholders.py.
+from .placeholders import PLACEHOLDER_ENV as PLACEHOLDER_ENV
+from .placeholders import PLACEHOLDER_KEY as PLACEHOLDER_KEY
+from .placeholders import PlaceholderVar as PlaceholderVar
+from .placeholders import placeholder_vars as placeholder_vars
 
 #: The provider of a request no registered provider recognises.
 UNKNOWN = "unknown"
@@ -51,8 +57,16 @@ class ChatIntegration:
     apis: tuple[str, ...]  # the provider's APIs whose chat streams it parses
     ls_provider: str  # what the integration reports as its LangSmith provider
     options: Callable[[Mapping[str, Any], str], dict[str, Any]] = lambda body, api: {}
+    #: ``(replay base URL, recorded path, recorded query)`` -> the constructor arguments that
+    #: make it send to that route (model in the path, deployment, API version); ``{}``: the
+    #: common base URL (the path less its API suffix) does.
+    route: Callable[[str, str, str], dict[str, Any]] = lambda base, path, query: {}
+    extra: str | None = None  # the replaystream extra that installs it (named when it is missing)
+    model_from_path: Callable[[str], str | None] = lambda path: None  # when the body does not name the model
 
     def load(self) -> type[Any]:
+        if self.extra is not None:
+            require_extras(f"replaying {self.name} streams", self.extra)
         cls: type[Any] = getattr(importlib.import_module(self.module), self.name)
         return cls
 
@@ -70,6 +84,11 @@ class Provider:
     headers: tuple[str, ...] = ()
     hosts: tuple[str, ...] = ()  # host names it serves from (their subdomains too)
     speaks: str | None = None
+    # A look-alike told apart by its request: ``paths`` count only for a path containing one
+    # of ``path_marks`` or a request carrying one of ``header_marks`` (Azure's deployments).
+    path_marks: tuple[str, ...] = ()
+    header_marks: tuple[str, ...] = ()
+    vendors: tuple[tuple[str, str], ...] = ()  # (vendor, host) of a look-alike's known servers
     key_env_vars: tuple[str, ...] = ()  # environment variables whose values are secrets
     credential_headers: tuple[str, ...] = ()  # credentials or account identity: dropped, values masked
     id_headers: tuple[str, ...] = ()  # per-request ids: dropped, but not secrets
@@ -80,6 +99,9 @@ class Provider:
     def api_of(self, path: str, headers: Mapping[str, str]) -> str | None:
         """The API of a request to ``path``, or ``None`` when it is not this provider's."""
         p = path.rstrip("/")
+        if (self.path_marks or self.header_marks) and not (
+                any(m in p for m in self.path_marks) or any(h in headers for h in self.header_marks)):
+            return None
         for suffix, api in self.paths:
             if p.endswith(suffix):
                 return api
@@ -94,54 +116,18 @@ class Provider:
 
 
 # -- the built-in providers -------------------------------------------------------------
-def _openai_event_text(api: str, data: object) -> str:
-    if not isinstance(data, dict):
-        return ""
-    if api == "responses":
-        return str(data.get("delta") or "") if data.get("type") == "response.output_text.delta" else ""
-    choices = data.get("choices")
-    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
-        delta = choices[0].get("delta")
-        if isinstance(delta, dict):
-            return str(delta.get("content") or "")
-    return ""
-
-
-def _anthropic_event_text(api: str, data: object) -> str:
-    if not isinstance(data, dict):
-        return ""
-    delta = data.get("delta")
-    if data.get("type") == "content_block_delta" and isinstance(delta, dict):
-        return str(delta.get("text") or delta.get("partial_json") or "")
-    return ""
-
-
-def _openai_options(body: Mapping[str, Any], api: str) -> dict[str, Any]:
-    options: dict[str, Any] = {"use_responses_api": api == "responses"}
-    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-    if max_tokens is not None:
-        options["max_tokens"] = max_tokens
-    return options
-
-
-def _anthropic_options(body: Mapping[str, Any], api: str) -> dict[str, Any]:
-    return {"max_tokens": body["max_tokens"]} if "max_tokens" in body else {}
-
-
 # Longest suffix first: "/chat/completions" must win over "/completions".
 _OPENAI_PATHS = (("/chat/completions", "chat.completions"), ("/responses", "responses"),
                  ("/embeddings", "embeddings"), ("/completions", "completions"), ("/moderations", "moderations"))
 
 OPENAI = Provider(
-    "openai", paths=_OPENAI_PATHS,
-    hosts=("api.openai.com", "openai.azure.com"),  # Azure OpenAI speaks the same API
+    "openai", paths=_OPENAI_PATHS, hosts=("api.openai.com",),
     key_env_vars=("OPENAI_API_KEY", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"),
-    credential_headers=("api-key", "openai-organization", "openai-project"),  # api-key: Azure
+    credential_headers=("openai-organization", "openai-project"),
     id_headers=("openai-request-id",),
-    secret_query=("api-key",),  # Azure
     integration=ChatIntegration("langchain_openai", "ChatOpenAI", ("chat.completions", "responses"), "openai",
-                                _openai_options),
-    event_text=_openai_event_text,
+                                formats.openai_options),
+    event_text=formats.openai_event_text,
 )
 ANTHROPIC = Provider(
     "anthropic", paths=(("/v1/messages", "messages"), ("/messages/count_tokens", "count_tokens")),
@@ -150,59 +136,69 @@ ANTHROPIC = Provider(
     credential_headers=("x-api-key", "anthropic-organization-id"),
     id_headers=("request-id",),
     integration=ChatIntegration("langchain_anthropic", "ChatAnthropic", ("messages",), "anthropic",
-                                _anthropic_options),
-    event_text=_anthropic_event_text,
+                                formats.anthropic_options),
+    event_text=formats.anthropic_event_text,
 )
+#: Servers known to speak the OpenAI wire format without being OpenAI, by vendor (any other
+#: non-OpenAI host does too: a gateway is recorded under its host name).
+GATEWAYS = {"groq": "api.groq.com", "mistral": "api.mistral.ai", "deepseek": "api.deepseek.com",
+            "openrouter": "openrouter.ai", "together": "api.together.xyz", "fireworks": "api.fireworks.ai",
+            "xai": "api.x.ai", "perplexity": "api.perplexity.ai", "cerebras": "api.cerebras.ai",
+            "google": "generativelanguage.googleapis.com"}  # Gemini's /v1beta/openai/ endpoint
 OPENAI_COMPATIBLE = Provider(
-    "openai-compatible", paths=_OPENAI_PATHS, speaks="openai",
-    # Hosts known to serve the OpenAI wire format without being OpenAI (any other host does too).
-    hosts=("api.groq.com", "openrouter.ai", "api.together.xyz", "api.fireworks.ai", "api.deepseek.com",
-           "api.mistral.ai", "api.x.ai", "api.perplexity.ai", "api.cerebras.ai", "generativelanguage.googleapis.com"),
-    credential_headers=("x-goog-api-key",), secret_query=("key",),  # Gemini's
-    integration=ChatIntegration("langchain_openai", "ChatOpenAI", ("chat.completions",), "openai", _openai_options),
-    event_text=_openai_event_text,
+    "openai-compatible", paths=_OPENAI_PATHS, speaks="openai", hosts=tuple(GATEWAYS.values()),
+    vendors=tuple(GATEWAYS.items()),
+    key_env_vars=("GROQ_API_KEY", "MISTRAL_API_KEY", "DEEPSEEK_API_KEY", "OPENROUTER_API_KEY", "TOGETHER_API_KEY",
+                  "FIREWORKS_API_KEY", "XAI_API_KEY", "PERPLEXITY_API_KEY", "CEREBRAS_API_KEY"),
+    integration=ChatIntegration("langchain_openai", "ChatOpenAI", ("chat.completions",), "openai", formats.openai_options),
+    event_text=formats.openai_event_text,
+)
+AZURE_OPENAI = Provider(
+    "azure-openai", paths=_OPENAI_PATHS, speaks="openai", path_marks=("/openai/deployments/",),
+    header_marks=("api-key",), hosts=("openai.azure.com", "cognitiveservices.azure.com", "services.ai.azure.com"),
+    key_env_vars=("AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN"),
+    credential_headers=("api-key",), id_headers=("apim-request-id", "x-ms-client-request-id"),
+    secret_query=("api-key",),
+    integration=ChatIntegration("langchain_openai", "AzureChatOpenAI", ("chat.completions", "responses"), "azure",
+                                formats.openai_options, formats.azure_route),
+    event_text=formats.openai_event_text,
+)
+GOOGLE = Provider(
+    "google", paths=formats.GOOGLE_PATHS, hosts=("generativelanguage.googleapis.com",),
+    key_env_vars=("GOOGLE_API_KEY", "GEMINI_API_KEY"),
+    credential_headers=("x-goog-api-key",), secret_query=("key",),
+    integration=ChatIntegration("langchain_google_genai", "ChatGoogleGenerativeAI",
+                                ("streamGenerateContent", "generateContent"), "google_genai",
+                                formats.google_options, formats.google_route, extra="google"),
+    event_text=formats.google_event_text,
+)
+OLLAMA = Provider(
+    "ollama", paths=formats.OLLAMA_PATHS, hosts=("ollama.com",),
+    key_env_vars=("OLLAMA_API_KEY",),
+    integration=ChatIntegration("langchain_ollama", "ChatOllama", ("chat",), "ollama",
+                                formats.ollama_options, formats.ollama_route, extra="ollama"),
+    event_text=formats.ollama_event_text,
 )
 
-# -- placeholder keys ---------------------------------------------------------------------
-#: What an unset key variable holds while a run only replays: SDK clients refuse to start
-#: without a key, and a replay never sends one anywhere. Recognisable on purpose: a
-#: recording request carrying it is refused (it would be rejected by the provider anyway).
-PLACEHOLDER_KEY = "replaystream-placeholder-key"
 
-
-@dataclass(frozen=True)
-class PlaceholderVar:
-    """A variable a provider's clients need set to start; ``unless`` names variables the
-    user may set instead (then no placeholder is given, so the user's choice wins)."""
-
-    name: str
-    value: str = PLACEHOLDER_KEY
-    unless: tuple[str, ...] = ()
-
-
-#: Per provider (registered or not yet), the variables that get a placeholder while replaying.
-#: Edit it to add a provider's; only variables that are unset (or empty) are ever filled.
-PLACEHOLDER_ENV: dict[str, tuple[PlaceholderVar, ...]] = {
-    "openai": (PlaceholderVar("OPENAI_API_KEY"),),
-    "anthropic": (PlaceholderVar("ANTHROPIC_API_KEY", unless=("ANTHROPIC_AUTH_TOKEN",)),),
-    "google": (PlaceholderVar("GOOGLE_API_KEY", unless=("GEMINI_API_KEY",)),),
-    "azure-openai": (PlaceholderVar("AZURE_OPENAI_API_KEY", unless=("AZURE_OPENAI_AD_TOKEN",)),
-                     PlaceholderVar("AZURE_OPENAI_ENDPOINT", "https://replaystream-placeholder.openai.azure.com"),
-                     # Sent as ?api-version=: a replay matches only if the recording used this one too.
-                     PlaceholderVar("OPENAI_API_VERSION", "2024-10-21")),
-    "bedrock": (PlaceholderVar("AWS_ACCESS_KEY_ID"), PlaceholderVar("AWS_SECRET_ACCESS_KEY"),
-                PlaceholderVar("AWS_DEFAULT_REGION", "us-east-1", unless=("AWS_REGION",))),
-}
-
-
-def placeholder_vars() -> tuple[PlaceholderVar, ...]:
-    """Every placeholder variable, each once (the first provider listing it wins)."""
-    seen: dict[str, PlaceholderVar] = {}
-    for group in list(PLACEHOLDER_ENV.values()):
-        for var in group:
-            seen.setdefault(var.name, var)
-    return tuple(seen.values())
-
+# -- Bedrock (botocore: SigV4-signed requests, AWS event-stream responses) ---------------------
+BEDROCK = Provider(
+    "bedrock",
+    paths=(("/invoke-with-response-stream", "invoke-with-response-stream"), ("/converse-stream", "converse-stream"),
+           ("/converse", "converse"), ("/invoke", "invoke")),
+    hosts=("amazonaws.com",),
+    key_env_vars=("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"),
+    # SigV4: the signature (in Authorization) and the token are secrets; the date and body hash
+    # change on every run and say nothing about the request, so neither is kept or matched.
+    credential_headers=("x-amz-security-token",),
+    id_headers=("x-amz-date", "x-amz-content-sha256", "amz-sdk-invocation-id", "amz-sdk-request",
+                "x-amzn-bedrock-invocation-latency", "x-amzn-bedrock-output-token-count",
+                "x-amzn-bedrock-input-token-count"),
+    integration=ChatIntegration("langchain_aws", "ChatBedrockConverse", ("converse-stream", "converse"),
+                                "amazon_bedrock", formats.bedrock_options, extra="bedrock",
+                                model_from_path=formats.bedrock_model),
+    event_text=formats.bedrock_event_text,
+)
 
 def key_variable(provider: str) -> str | None:
     """The variable that holds ``provider``'s key, e.g. ``ANTHROPIC_API_KEY`` (for error messages)."""
@@ -214,7 +210,8 @@ def key_variable(provider: str) -> str | None:
 
 
 _lock = threading.Lock()
-_registry: dict[str, Provider] = {p.name: p for p in (OPENAI, ANTHROPIC, OPENAI_COMPATIBLE)}
+_registry: dict[str, Provider] = {p.name: p for p in (OPENAI, ANTHROPIC, OPENAI_COMPATIBLE, AZURE_OPENAI, GOOGLE,
+                                                       OLLAMA, BEDROCK)}
 
 
 # -- the registry -----------------------------------------------------------------------
@@ -259,24 +256,83 @@ def names() -> tuple[str, ...]:
     return (*(p.name for p in registered()), UNKNOWN)
 
 
+class Detected(NamedTuple):
+    """Who a request is for: ``vendor`` names the server behind a look-alike (``"groq"``, or
+    its host name for a gateway no vendor is known for), else ``None``."""
+
+    provider: str
+    api: str
+    vendor: str | None = None
+
+
 def detect(path: str, headers: Mapping[str, str], host: str | None = None) -> tuple[str, str]:
     """Return ``(provider, api)``, e.g. ``("anthropic", "messages")``, or ``("unknown", "unknown")``.
 
     With ``host``, a request in a provider's format sent to a host that provider does not
     own (nor loopback) is its look-alike's (``openai-compatible``).
     """
+    found = decide(path, headers, host)
+    return found.provider, found.api
+
+
+def decide(path: str, headers: Mapping[str, str], host: str | None = None, hint: str | None = None) -> Detected:
+    """Who a request is for, decided in this order: its path and headers (Gemini's
+    ``:streamGenerateContent``, Azure's deployment path or ``api-key`` header, Anthropic's
+    version header); for a format several providers share, the real ``host`` it went to;
+    then ``hint``, the user's ``provider=`` option (a provider or a vendor name), which is
+    what tells them apart on loopback, where an emulator answers for all of them.
+
+    >>> decide("/openai/v1/chat/completions", {}, "api.groq.com")
+    Detected(provider='openai-compatible', api='chat.completions', vendor='groq')
+    >>> decide("/v1/chat/completions", {}, "127.0.0.1", hint="mistral")
+    Detected(provider='openai-compatible', api='chat.completions', vendor='mistral')
+    """
     providers = registered()
     for provider in reversed(providers):  # the newest first
-        if provider.speaks is not None:
-            continue  # a look-alike is told apart by host, below
+        if provider.speaks is not None and not (provider.path_marks or provider.header_marks):
+            continue  # a look-alike without marks is told apart by host or hint, below
         api = provider.api_of(path, headers)
         if api is None:
             continue
         alikes = [p for p in providers if p.speaks == provider.name]
-        if host is not None and alikes and not provider.owns_host(host) and host.lower() not in _LOOPBACK_HOSTS:
-            return next((p for p in alikes if p.owns_host(host)), alikes[0]).name, api
-        return provider.name, api
-    return UNKNOWN, UNKNOWN
+        if not alikes:
+            return Detected(provider.name, api)
+        if host is not None and host.lower() not in _LOOPBACK_HOSTS:
+            if provider.owns_host(host):
+                return Detected(provider.name, api)
+            owner = next((p for p in alikes if p.owns_host(host)), None)
+            if owner is not None and not owner.vendors:  # e.g. Azure's own hosts
+                return Detected(owner.name, api)
+            alike = owner or next(p for p in alikes if p.vendors or not p.path_marks)
+            return Detected(alike.name, api, vendor_of(alike, host))
+        hinted = _hinted(hint, {provider.name, *(p.name for p in alikes)})
+        return Detected(hinted[0], api, hinted[1]) if hinted else Detected(provider.name, api)
+    hinted = _hinted(hint, None)
+    if hinted is not None:  # a route no provider knows: the user said whose it is
+        return Detected(hinted[0], path.rstrip("/").rsplit("/", 1)[-1] or UNKNOWN, hinted[1])
+    return Detected(UNKNOWN, UNKNOWN)
+
+
+def vendor_of(provider: Provider, host: str) -> str:
+    """The vendor serving a look-alike's format from ``host``: a known one, else the host itself."""
+    host = host.lower()
+    return next((v for v, h in provider.vendors if host == h or host.endswith("." + h)), host)
+
+
+def vendor_names() -> dict[str, str]:
+    """Every known vendor name and the look-alike provider it is recorded as."""
+    return {vendor: p.name for p in registered() for vendor, _ in p.vendors}
+
+
+def _hinted(hint: str | None, allowed: Set[str] | None) -> tuple[str, str | None] | None:
+    """``(provider, vendor)`` the ``provider=`` option names, if it is one of ``allowed`` (any: ``None``)."""
+    if not hint:
+        return None
+    vendors = vendor_names()
+    found = (hint, None) if by_name(hint) is not None else (vendors[hint], hint) if hint in vendors else None
+    if found is None or (allowed is not None and found[0] not in allowed):
+        return None
+    return found
 
 
 def event_text(provider: str, api: str, data: object) -> str:
@@ -285,7 +341,7 @@ def event_text(provider: str, api: str, data: object) -> str:
     An unregistered provider's events are read as chat-completions chunks, the format
     most providers share."""
     found = by_name(provider)
-    return (found.event_text if found is not None else _openai_event_text)(api, data)
+    return (found.event_text if found is not None else formats.openai_event_text)(api, data)
 
 
 def chat_integration(provider: str, api: str) -> ChatIntegration | None:

@@ -1,13 +1,15 @@
-"""Cassette format v1: the data model, and loading / saving it.
+"""Cassette format v2: the data model, and loading / saving it.
 
 A cassette is one JSON file (see ``docs/cassette-format.md``). The raw bytes of every
-response event are the source of truth; everything else is there to match requests
-and to help a reviewer read the file.
+response unit (an SSE event, an NDJSON line, an event-stream frame: the response's
+``framing`` says which) are the source of truth; everything else is there to match
+requests and to help a reviewer read the file.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import os
 import tempfile
@@ -19,9 +21,10 @@ from .. import providers
 from ..errors import CassetteError, UsageError
 from ..providers import UNKNOWN
 from . import validate
+from .framing import FRAMINGS, SSE
 from .serialize import dump_cassette
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 VERSION_KEY = "replaystream_cassette"
 #: What ``meta.format`` says in every cassette replaystream writes, for a reader of the file.
 FORMAT_META = f"replaystream cassette v{FORMAT_VERSION}: see docs/cassette-format.md"
@@ -35,9 +38,10 @@ END_ERROR: Final = "error"  # the connection failed mid-body; replay raises ``er
 END_STATES: tuple[EndState, ...] = get_args(EndState)
 
 
-@dataclass
+@dataclass(slots=True)  # a long stream holds 10^4 of these: no per-event __dict__
 class Event:
-    """One SSE event exactly as it arrived, and when its last byte arrived."""
+    """One stream unit (SSE event, NDJSON line, event-stream frame) exactly as it arrived,
+    and when its last byte arrived."""
 
     raw: bytes
     ms: float = 0.0
@@ -66,6 +70,7 @@ class Response:
     body_ms: float = 0.0  # when a plain body finished arriving
     end: EndState = END_COMPLETE
     error: dict[str, str] | None = None  # {"type": ..., "message": ...} when end == "error"
+    framing: str = SSE.name  # how ``events`` were split (a name in cassette.framing.FRAMINGS)
 
     @property
     def is_stream(self) -> bool:
@@ -204,7 +209,12 @@ def _encode_interaction(i: Interaction) -> dict[str, Any]:
     r = i.response
     resp: dict[str, Any] = {"status": r.status, "headers": dict(sorted(r.headers.items()))}
     if r.events is not None:
-        resp["events"] = [{"ms": round(e.ms, 1), **_text_or_b64(e.raw, "raw")} for e in r.events]
+        resp["framing"] = r.framing
+        if FRAMINGS[r.framing].binary:  # frames are bytes: stored whole, base64 (inspect decodes them)
+            resp["events"] = [{"ms": round(e.ms, 1), "raw_b64": base64.b64encode(e.raw).decode("ascii")}
+                              for e in r.events]
+        else:
+            resp["events"] = [{"ms": round(e.ms, 1), **_text_or_b64(e.raw, "raw")} for e in r.events]
     else:
         resp["body_ms"] = round(r.body_ms, 1)
         resp.update(_text_or_b64(r.body or b"", "body"))
@@ -301,20 +311,30 @@ def _decode_interaction(rd: _Reader, item: Any, where: str) -> Interaction:
     rheaders = rd.headers(rs, w)
     events: list[Event] | None = None
     body: bytes | None = None
+    framing = rd.get(rs, "framing", w, str, SSE.name)
+    if framing not in FRAMINGS:
+        raise rd.fail(f"{w}.framing", f"unknown framing {framing!r} (known: {', '.join(FRAMINGS)})")
     if "events" in rs:
         events = []
         append = events.append
+        a2b = binascii.a2b_base64
+        key = "raw_b64" if FRAMINGS[framing].binary else "raw"
         for n, ev in enumerate(rd.get(rs, "events", w, list)):
-            # Fast path for the shape the writer produces (a long stream has 10^4 of these):
+            # Fast path for the shapes the writer produces (a long stream has 10^4 of these):
             # it yields exactly what the checked path below would, without building a
             # position string per event. Anything else takes the checked path.
             if type(ev) is dict:
-                text = ev.get("raw")
-                if type(text) is str:
-                    ms = ev.get("ms", 0.0)
-                    if type(ms) is float:
+                text = ev.get(key)
+                ms = ev.get("ms", 0.0)
+                if type(text) is str and type(ms) is float:
+                    if key == "raw":
                         append(Event(text.encode("utf-8"), ms))
                         continue
+                    try:
+                        append(Event(a2b(text, strict_mode=True), ms))
+                        continue
+                    except ValueError:
+                        pass  # the checked path names the spot
             we = f"{w}.events[{n}]"
             if not isinstance(ev, dict):
                 raise rd.fail(we, f"expected an object, found {type(ev).__name__}")
@@ -334,7 +354,7 @@ def _decode_interaction(rd: _Reader, item: Any, where: str) -> Interaction:
     if not 100 <= status <= 599:
         raise rd.fail(f"{w}.status", f"{status} is not an HTTP status")
     response = Response(status, rheaders, events, body,
-                        rd.get(rs, "body_ms", w, float, 0.0), end, error)
+                        rd.get(rs, "body_ms", w, float, 0.0), end, error, framing)
     scrubbed = rd.get(item, "scrubbed", where, list, [])
     for n, entry in enumerate(scrubbed):
         if not isinstance(entry, str):

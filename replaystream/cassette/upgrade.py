@@ -12,11 +12,25 @@ from typing import Any
 
 from ..errors import CassetteError, CassetteVersionError
 
-CURRENT = 1
+CURRENT = 2
 VERSION_KEY = "replaystream_cassette"
 
+def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
+    """v1 streams were all SSE: v2 names each stream's framing (the provider was already a
+    registry name). Anything malformed is left for the loader to report with its position."""
+    for item in doc.get("interactions") or ():
+        response = item.get("response") if isinstance(item, dict) else None
+        if isinstance(response, dict) and "events" in response and "framing" not in response:
+            response["framing"] = "sse"
+    meta = doc.get("meta")
+    if isinstance(meta, dict) and isinstance(meta.get("format"), str) and meta["format"].startswith(
+            "replaystream cassette v1"):
+        meta["format"] = meta["format"].replace("v1", "v2", 1)
+    return doc
+
+
 # version N -> function lifting a version-N document to N+1
-_STEPS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+_STEPS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
 def document_version(doc: Any, path: Path | None) -> int:

@@ -6,6 +6,7 @@ drift checks that re-send recorded requests.
 
 from __future__ import annotations
 
+from .bedrock import bedrock_converse_stream, bedrock_frame, bedrock_invoke_stream
 from .scripts import (
     Pacing,
     ScriptedResponse,
@@ -21,10 +22,14 @@ from .scripts import (
     openai_responses_stream,
     plan_writes,
 )
+from .gemini import gemini_embeddings, gemini_error, gemini_response, gemini_stream
+from .ollama import NDJSON_HEADERS, ollama_chat_response, ollama_chat_stream, ollama_embeddings, ollama_error
 from .server import ProviderEmulator, ReceivedRequest
 
 __all__ = [
-    "Pacing", "ProviderEmulator", "ReceivedRequest", "ScriptedResponse", "ToolCall", "anthropic_error",
-    "anthropic_message", "anthropic_messages_stream", "anthropic_stream_error", "openai_chat_completion",
+    "NDJSON_HEADERS", "Pacing", "ProviderEmulator", "ReceivedRequest", "ScriptedResponse", "ToolCall", "anthropic_error",
+    "anthropic_message", "anthropic_messages_stream", "anthropic_stream_error", "bedrock_converse_stream",
+    "bedrock_frame", "bedrock_invoke_stream", "gemini_embeddings", "gemini_error", "gemini_response", "gemini_stream",
+    "ollama_chat_response", "ollama_chat_stream", "ollama_embeddings", "ollama_error", "openai_chat_completion",
     "openai_chat_stream", "openai_embeddings", "openai_error", "openai_responses_stream", "plan_writes",
 ]

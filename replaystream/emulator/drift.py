@@ -16,11 +16,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..cassette.model import Cassette, Interaction
-from ..cassette.sse import SSEFramer, parse_event
+from ..cassette.framing import SSE, Framing, by_content_type, by_name
 from ..errors import ReplayStreamError
 
-LIVE_BASE = {"openai": "https://api.openai.com", "anthropic": "https://api.anthropic.com"}
-KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+LIVE_BASE = {"openai": "https://api.openai.com", "anthropic": "https://api.anthropic.com",
+             "google": "https://generativelanguage.googleapis.com"}
+KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "google": "GOOGLE_API_KEY",
+           "azure-openai": "AZURE_OPENAI_API_KEY"}
+#: Where a live check sends each provider's key (``Bearer`` prefixed for authorization).
+KEY_HEADER = {"anthropic": "x-api-key", "google": "x-goog-api-key", "azure-openai": "api-key"}
+#: Providers whose live base URL is the user's own, from a variable.
+BASE_ENV = {"azure-openai": "AZURE_OPENAI_ENDPOINT", "ollama": "OLLAMA_HOST"}
 
 
 @dataclass
@@ -55,10 +61,12 @@ def _event_type(name: str | None, data: Any, raw_data: str) -> str:
 
 
 def _usage_paths(data: Any) -> set[str]:
-    return {p.split("usage.", 1)[1] for p in _paths(data) if "usage." in p}
+    # OpenAI and Anthropic say ``usage``, Gemini ``usageMetadata``, Ollama counts at top level.
+    return {p.split(key, 1)[1] for p in _paths(data) for key in ("usage.", "usageMetadata.") if key in p}
 
 
-def shape_of(status: int, content_type: str, events: Iterable[bytes] | None, body: bytes | None) -> Shape:
+def shape_of(status: int, content_type: str, events: Iterable[bytes] | None, body: bytes | None,
+             framing: Framing = SSE) -> Shape:
     shape = Shape(status, content_type.split(";", 1)[0].strip().lower())
     if events is None:
         try:
@@ -69,11 +77,11 @@ def shape_of(status: int, content_type: str, events: Iterable[bytes] | None, bod
         shape.usage = _usage_paths(data)
         return shape
     for raw in events:
-        parsed = parse_event(raw)
-        if not parsed.data and parsed.event is None:
+        unit = framing.view(raw)  # an SSE event, an NDJSON line, an event-stream frame (decoded)
+        if not unit.text and unit.name is None:
             continue  # comments / keep-alives carry no shape
-        data = parsed.json()
-        kind = _event_type(parsed.event, data, parsed.data)
+        data = unit.data
+        kind = _event_type(unit.name, data, unit.text)
         if not shape.sequence or shape.sequence[-1] != kind:
             shape.sequence.append(kind)
         if data is not None:
@@ -85,7 +93,7 @@ def shape_of(status: int, content_type: str, events: Iterable[bytes] | None, bod
 def recorded_shape(inter: Interaction) -> Shape:
     r = inter.response
     events = [e.raw for e in r.events] if r.events is not None else None
-    return shape_of(r.status, r.headers.get("content-type", ""), events, r.body)
+    return shape_of(r.status, r.headers.get("content-type", ""), events, r.body, by_name(r.framing))
 
 
 def compare(old: Shape, new: Shape) -> list[str]:
@@ -163,17 +171,7 @@ def check_cassette(cassette: Cassette, *, base_url: str | None, live: bool, time
         for n, inter in enumerate(cassette.interactions):
             headers = dict(inter.request.headers)
             if base_url is None:
-                provider = "anthropic" if inter.provider == "anthropic" else "openai"
-                key = os.environ.get(KEY_ENV[provider], "")
-                if not live or not key:
-                    raise DriftUnavailable(
-                        f"interaction {n} ({inter.provider}): a live drift check needs --live and "
-                        f"{KEY_ENV[provider]} set; or point --drift-base-url at another server (the emulator)")
-                base = LIVE_BASE[provider]
-                if provider == "anthropic":
-                    headers["x-api-key"] = key
-                else:
-                    headers["authorization"] = f"Bearer {key}"
+                base = _live_base(inter, n, live, headers)
             else:
                 base = base_url
             url = join_url(base, inter.request.target)
@@ -187,6 +185,29 @@ def check_cassette(cassette: Cassette, *, base_url: str | None, live: bool, time
     return results
 
 
+def _live_base(inter: Interaction, n: int, live: bool, headers: dict[str, str]) -> str:
+    """The provider's own base URL, with its key put in ``headers``; raises when not allowed."""
+    if inter.provider not in (*KEY_ENV, *BASE_ENV, "openai-compatible", "unknown"):
+        raise DriftUnavailable(
+            f"interaction {n} ({inter.provider}): no live drift check for this provider (its requests "
+            "are signed per run); point --drift-base-url at another server (the emulator)")
+    provider = "openai" if inter.provider == "unknown" else inter.provider  # a gateway: only with a base URL
+    var = KEY_ENV.get(provider)
+    key = os.environ.get(var, "") if var else ""
+    base = os.environ.get(BASE_ENV[provider], "") if provider in BASE_ENV else LIVE_BASE.get(provider, "")
+    if provider == "ollama":
+        base = base if "://" in base else f"http://{base or 'localhost:11434'}"
+    if not live or (var and not key) or not base:
+        needs = " and ".join(filter(None, [var, BASE_ENV.get(provider)]))
+        raise DriftUnavailable(
+            f"interaction {n} ({inter.provider}): a live drift check needs --live" + (f" and {needs} set" if needs else "")
+            + "; or point --drift-base-url at another server (the emulator)")
+    if key:
+        header = KEY_HEADER.get(provider, "authorization")
+        headers[header] = key if header != "authorization" else f"Bearer {key}"
+    return base
+
+
 def _send(client: Any, inter: Interaction, n: int, url: str, headers: dict[str, str], content: bytes,
           target: str) -> DriftResult:
     with client.stream(inter.request.method, url, headers=headers, content=content) as response:
@@ -194,10 +215,11 @@ def _send(client: Any, inter: Interaction, n: int, url: str, headers: dict[str, 
         if response.status_code >= 400 and inter.response.status < 400:
             return DriftResult(n, target, [], http_error(response.status_code, response.reason_phrase,
                                                          response.read()))
-        if "text/event-stream" in ctype:
-            framer = SSEFramer()
+        framing = by_content_type(ctype)
+        if framing is not None:  # a stream: SSE events, NDJSON lines, event-stream frames
+            framer = framing.new_framer()
             events = [e for chunk in response.iter_bytes() for e in framer.feed(chunk)] + framer.finish()
-            now = shape_of(response.status_code, ctype, events, None)
+            now = shape_of(response.status_code, ctype, events, None, framing)
         else:
             now = shape_of(response.status_code, ctype, None, response.read())
     return DriftResult(n, target, compare(recorded_shape(inter), now))

@@ -10,9 +10,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..cassette.model import Event, Interaction, Request, Response
-from ..cassette.sse import split_events
+from ..cassette.framing import by_content_type
 from ..errors import CassetteError
-from ..providers import detect, is_event_stream
+from ..providers import detect
 from ..wire.http import stored_response_headers
 from ..wire.scrub import Scrubber
 
@@ -43,10 +43,12 @@ def split_uri(uri: str) -> tuple[str, str, str]:
 
 
 def make_response(status: int, headers: dict[str, str], body: bytes) -> Response:
-    """A stream when the content type says SSE (split byte-exactly), else a plain body."""
+    """A stream when the content type names a framing (SSE, NDJSON, AWS event-stream: split
+    byte-exactly into its units), else a plain body."""
     kept = stored_response_headers(headers, decoded=True)
-    if is_event_stream(kept.get("content-type")):
-        return Response(status, kept, events=[Event(raw, 0.0) for raw in split_events(body)])
+    framing = by_content_type(kept.get("content-type"))
+    if framing is not None:
+        return Response(status, kept, events=[Event(raw, 0.0) for raw in framing.split(body)], framing=framing.name)
     return Response(status, kept, body=body)
 
 

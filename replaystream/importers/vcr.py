@@ -9,7 +9,8 @@ Two shapes are read:
 - pydantic-ai's serializer: JSON bodies under ``parsed_body``; SSE bodies as a YAML
   literal block under ``body.string``.
 
-Bodies are stored decoded; SSE bodies are split into events byte-exactly.
+Bodies are stored decoded; stream bodies are split into units byte-exactly by their content
+type (SSE events, NDJSON lines, and Bedrock's binary event-stream frames, stored ``!!binary``).
 
 >>> cassette = import_vcr("tests/cassettes/test_chat.yaml")  # doctest: +SKIP
 >>> cassette.save("tests/cassettes/test_chat.json")  # doctest: +SKIP

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..cassette.framing import by_name as framing_by_name
 from ..cassette.model import Cassette
 from ..errors import CassetteError
 from ..wire.scrub import TOKEN_PATTERN, secret_headers, secret_query_keys
@@ -39,13 +40,22 @@ def check_file(path: Path, extra_values: tuple[str, ...] = ()) -> list[Finding]:
     # Token-shaped strings anywhere in the file, bodies and events included.
     text = path.read_text("utf-8")
     for lineno, line in enumerate(text.splitlines(), 1):
-        for m in TOKEN_PATTERN.finditer(line):
-            shown = m.group(0)[:12] + "..."
-            findings.append(Finding(path, f"line {lineno}", f"token-shaped string {shown!r}"))
-        for value in extra_values:
-            if value and value in line:
-                findings.append(Finding(path, f"line {lineno}", "contains the value of a secret environment variable"))
+        findings += _scan(path, f"line {lineno}", line, extra_values)
+    # Binary frames are base64 in the file: their payloads are scanned decoded.
+    for n, inter in enumerate(cassette.interactions):
+        framing = framing_by_name(inter.response.framing)
+        if framing.binary:
+            for k, event in enumerate(inter.response.events or ()):
+                findings += _scan(path, f"interactions[{n}].response.events[{k}]", framing.view(event.raw).text,
+                                  extra_values)
     return findings
+
+
+def _scan(path: Path, where: str, text: str, extra_values: tuple[str, ...]) -> list[Finding]:
+    found = [Finding(path, where, f"token-shaped string {m.group(0)[:12] + '...'!r}")
+             for m in TOKEN_PATTERN.finditer(text)]
+    return found + [Finding(path, where, "contains the value of a secret environment variable")
+                    for value in extra_values if value and value in text]
 
 
 def cassette_files(paths: list[Path]) -> list[Path]:

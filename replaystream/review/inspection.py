@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..cassette.model import Cassette, Interaction
-from ..cassette.sse import parse_event
+from ..cassette.framing import SSE
+from ..cassette.framing import by_name as framing_by_name
 from ..errors import ReplayStreamError, require_extras
 from ..providers import event_text
 from .streams import ToolPiece, gather, view
@@ -41,12 +42,13 @@ class NothingToPlot(ReplayStreamError):
 def timeline(interaction: Interaction) -> list[EventRow]:
     rows: list[EventRow] = []
     previous = 0.0
+    framing = framing_by_name(interaction.response.framing)
     for n, event in enumerate(interaction.response.events or []):
-        parsed = parse_event(event.raw)
-        data = parsed.json()
-        seen = view(parsed.event, data, parsed.data)
-        text = event_text(interaction.provider, interaction.api, data)
-        rows.append(EventRow(n, event.ms, event.ms - previous, seen.kind, len(event.raw), text,
+        unit = framing.view(event.raw)  # an event-stream frame: its headers and payload, decoded
+        seen = view(unit.name, unit.data, unit.text)
+        text = event_text(interaction.provider, interaction.api, unit.data)
+        name = seen.kind if unit.ok else f"{seen.kind} [damaged: {unit.text if unit.data is None else 'bad CRC'}]"
+        rows.append(EventRow(n, event.ms, event.ms - previous, name, len(event.raw), text,
                              seen.tools, seen.args_only))
         previous = event.ms
     return rows
@@ -80,6 +82,9 @@ def describe(cassette: Cassette, limit: int = DEFAULT_LIMIT) -> str:
             out.append(f"   plain body: {len(rs.body or b'')} bytes at {rs.body_ms:.1f} ms")
             continue
         rows = timeline(inter)
+        if rs.framing != SSE.name:
+            out.append(f"   framing: {rs.framing}" + (" (binary frames, shown decoded)"
+                                                      if framing_by_name(rs.framing).binary else ""))
         if rows:
             out.append(f"   {len(rows)} events; first at {rows[0].ms:.1f} ms; last at {rows[-1].ms:.1f} ms")
         out.append(f"   {'#':>4} {'at ms':>9} {'gap ms':>8} {'bytes':>6}  event / text")

@@ -2,11 +2,13 @@
 
 Read by wire format, not by provider name, so look-alikes and unknown providers read too:
 chat-completions chunks (``choices``), Responses API events (``response.*`` types) and
-Anthropic messages events (``content_block_*``).
+Anthropic messages events (``content_block_*``), Bedrock converse-stream frames, Gemini
+chunks (``candidates``) and Ollama lines (``message``, ``done``).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +41,50 @@ def view(event_name: str | None, data: Any, raw_data: str) -> EventView:
         return out
     if "choices" in data or data.get("object") == "chat.completion.chunk":
         return _chat_chunk(data, event_name)
+    if "contentBlockIndex" in data:
+        return _converse_block(data, event_name)
+    if "candidates" in data or ("message" in data and "done" in data):
+        return _whole_calls(data, event_name)
     return EventView(event_name or ("error" if "error" in data else "message"))
+
+
+def _converse_block(data: dict[str, Any], event_name: str | None) -> EventView:
+    """A Bedrock converse-stream frame: a tool call starts in ``start.toolUse``, its
+    arguments arrive in ``delta.toolUse.input``."""
+    out = EventView(event_name or "contentBlock")
+    key = str(data.get("contentBlockIndex"))
+    start, delta = data.get("start"), data.get("delta")
+    tool = (start.get("toolUse") if isinstance(start, dict) else None) or (
+        delta.get("toolUse") if isinstance(delta, dict) else None)
+    if isinstance(tool, dict):
+        out.tools.append(ToolPiece(key, str(tool.get("name") or ""), str(tool.get("toolUseId") or ""),
+                                   str(tool.get("input") or "")))
+        out.args_only = True
+    return out
+
+
+def _whole_calls(data: dict[str, Any], event_name: str | None) -> EventView:
+    """A Gemini chunk (``candidates[0].content.parts``: text, ``functionCall``) or an Ollama
+    line (``message``, ``done``): each tool call arrives whole, arguments as an object."""
+    candidates = data.get("candidates")
+    first = candidates[0] if isinstance(candidates, list) and candidates and isinstance(candidates[0], dict) else {}
+    found = first.get("content") if "candidates" in data else data.get("message")
+    content: dict[str, Any] = found if isinstance(found, dict) else {}
+    parts: list[Any] = content["parts"] if isinstance(content.get("parts"), list) else []
+    tool_calls: list[Any] = content["tool_calls"] if isinstance(content.get("tool_calls"), list) else []
+    calls = [p["functionCall"] for p in parts if isinstance(p, dict) and isinstance(p.get("functionCall"), dict)]
+    calls += [c["function"] for c in tool_calls if isinstance(c, dict) and isinstance(c.get("function"), dict)]
+    out = EventView(event_name or ("done" if data.get("done") else "chunk"))
+    for n, call in enumerate(calls):
+        args = call.get("args", call.get("arguments"))
+        key = f"{n}:{json.dumps(call, sort_keys=True, default=str)}"  # each call is whole: its own key
+        out.tools.append(ToolPiece(key, str(call.get("name") or ""), str(call.get("id") or ""),
+                                   json.dumps(args, ensure_ascii=False) if args is not None else ""))
+    out.args_only = bool(calls) and not any(isinstance(p, dict) and p.get("text") for p in parts) \
+        and not content.get("content")
+    if first.get("finishReason"):
+        out.kind += f" finish={first['finishReason']}"
+    return out
 
 
 def _chat_chunk(data: dict[str, Any], event_name: str | None) -> EventView:

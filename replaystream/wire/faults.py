@@ -9,10 +9,14 @@ Positions count events from 0, and every ``at=K`` names event ``K``:
 - ``disconnect:after=K`` (the same as ``disconnect:at=K``): the client gets exactly ``K``
   events (events 0 to K-1; ``after=0``: none), then the connection drops before event
   ``K`` with the exception a dropped connection raises (``httpx2.RemoteProtocolError``,
-  which the openai and anthropic SDKs wrap as ``APIConnectionError``). A stream with ``K``
-  events or fewer is not cut.
-- ``malformed:at=K``: event ``K`` (the K+1-th) arrives with its JSON cut in half (its
-  ``event:`` line kept).
+  which the openai and anthropic SDKs wrap as ``APIConnectionError``; urllib3's
+  ``ProtocolError`` under botocore). A stream with ``K`` events or fewer is not cut.
+
+An "event" is a stream's unit in its framing: an SSE event, an NDJSON line, or an AWS
+event-stream frame.
+- ``malformed:at=K``: event ``K`` (the K+1-th) arrives damaged: an SSE event or NDJSON
+  line with its JSON cut in half (its ``event:`` line kept), an AWS event-stream frame with
+  a wrong CRC (botocore raises its own ``ChecksumMismatch``).
 - ``delay:at=K:seconds=S``: a pause of ``S`` seconds before event ``K``; longer than the
   client's read timeout, it raises the client's ``ReadTimeout``.
 - ``status:CODE``: an HTTP error (429 with ``Retry-After``, 500, 529, ...) shaped like the
@@ -43,6 +47,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from ..cassette.framing import SSE, Framing, by_name
 from ..cassette.model import END_ERROR, Event, Interaction, Request, Response
 from ..errors import ReplayStreamError
 
@@ -54,18 +59,11 @@ DISCONNECTED = {"type": "RemoteProtocolError",
                 "message": "peer closed connection without sending complete message body (incomplete chunked read)"}
 
 
-def malform(raw: bytes) -> bytes:
-    """The same event with its JSON cut in half: field names (``event:``) and framing stay,
-    so the SDK does not skip it as unknown but fails to parse it, as with a corrupt chunk."""
-    lines = raw.split(b"\n")
-    for n, line in enumerate(lines):
-        if line.startswith(b"data:"):
-            payload = line[5:]
-            lines[n] = b"data:" + payload[: max(2, len(payload) // 2)]
-            break
-    else:
-        return b'data: {"malformed": tru\n\n'
-    return b"\n".join(lines)
+def malform(raw: bytes, framing: Framing = SSE) -> bytes:
+    """The same unit damaged the way a corrupt stream is: an SSE event or NDJSON line with its
+    JSON cut in half (field names and framing kept, so the SDK fails to parse it rather than
+    skipping it), an event-stream frame with a wrong CRC (the client's own checksum error)."""
+    return framing.malform(raw)
 
 
 class FaultSpecError(ReplayStreamError):
@@ -137,16 +135,30 @@ def delay_before(k: int, seconds: float, *, request: int = 0) -> Fault:
     return Fault("delay", at=k, seconds=seconds, request=request)
 
 
+_AWS_ERRORS = {429: "ThrottlingException", 503: "ServiceUnavailableException", 500: "InternalServerException",
+               403: "AccessDeniedException", 404: "ResourceNotFoundException"}
+
+
 def error_interaction(fault: Fault, request: Request, provider: str) -> Interaction:
     """An error response shaped like the provider's own, for a ``status`` fault."""
     names = {429: "rate_limit_error", 500: "api_error", 503: "overloaded_error", 529: "overloaded_error"}
     kind = names.get(fault.status, "invalid_request_error" if fault.status < 500 else "api_error")
     message = f"injected by replaystream: HTTP {fault.status}"
+    headers = {"content-type": "application/json"}
     if provider == "anthropic":
-        body = {"type": "error", "error": {"type": kind, "message": message}}
+        body: object = {"type": "error", "error": {"type": kind, "message": message}}
+    elif provider == "google":
+        status = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED",
+                  500: "INTERNAL", 503: "UNAVAILABLE"}.get(fault.status, "UNKNOWN")
+        body = {"error": {"code": fault.status, "message": message, "status": status}}
+    elif provider == "ollama":
+        body = {"error": message}
+    elif provider == "bedrock":  # AWS JSON errors: the type in a header, botocore raises it by name
+        body = {"message": message}
+        headers["x-amzn-errortype"] = _AWS_ERRORS.get(fault.status, "ValidationException" if fault.status < 500
+                                                      else "InternalServerException")
     else:
         body = {"error": {"message": message, "type": kind, "param": None, "code": kind}}
-    headers = {"content-type": "application/json"}
     if fault.retry_after is not None:
         headers["retry-after"] = f"{fault.retry_after:g}"
         headers["retry-after-ms"] = f"{fault.retry_after * 1000:g}"
@@ -158,7 +170,8 @@ class StreamFaults:
     """The stream faults of one response, decided event by event: the one rule replay
     (:func:`apply_stream_faults`) and recording (:class:`FaultedDelivery`) share."""
 
-    def __init__(self, faults: Sequence[Fault]) -> None:
+    def __init__(self, faults: Sequence[Fault], framing: Framing = SSE) -> None:
+        self.framing = framing
         cuts = [f.at for f in faults if f.kind == "disconnect"]
         self.cut = min(cuts) if cuts else None  # events before the drop
         self.malformed = frozenset(f.at for f in faults if f.kind == "malformed")
@@ -169,7 +182,7 @@ class StreamFaults:
 
     def raw(self, n: int, raw: bytes) -> bytes:
         """Event ``n`` as the client gets it."""
-        return malform(raw) if n in self.malformed else raw
+        return self.framing.malform(raw) if n in self.malformed else raw
 
     def hits(self, n: int) -> bool:
         """Whether event ``n`` is faulted (malformed, delayed, or at or past the drop)."""
@@ -188,15 +201,15 @@ def apply_stream_faults(response: Response, faults: Sequence[Fault]) -> tuple[Re
     """The response as replayed under ``faults`` (a copy), and delays before given events."""
     if response.events is None:
         return response, {}
-    shape = StreamFaults(faults)
+    shape = StreamFaults(faults, by_name(response.framing))
     events = response.events
     end, error = response.end, response.error
     if shape.cuts(len(events)):
         events = events[:shape.cut]
         end, error = END_ERROR, dict(DISCONNECTED)
     events = [Event(shape.raw(n, e.raw), e.ms) if n in shape.malformed else e for n, e in enumerate(events)]
-    return Response(response.status, response.headers, events, response.body, response.body_ms, end, error), \
-        dict(shape.delays)
+    return Response(response.status, response.headers, events, response.body, response.body_ms, end, error,
+                    response.framing), dict(shape.delays)
 
 
 class FaultedDelivery:
@@ -210,8 +223,8 @@ class FaultedDelivery:
     client gets nothing more: the transport raises the dropped connection.
     """
 
-    def __init__(self, faults: Sequence[Fault]) -> None:
-        self.shape = StreamFaults(faults)
+    def __init__(self, faults: Sequence[Fault], framing: Framing = SSE) -> None:
+        self.shape = StreamFaults(faults, framing)
         self.position = 0  # events handed to the client
         self.cut = False
         self.drained = False

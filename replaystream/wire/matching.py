@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from ..cassette.model import Interaction, Request
+from .scrub import secret_query_keys
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,8 @@ class MatchConfig:
     parameters out; by default ``beta``, which older anthropic SDKs added to their beta
     endpoints (``/v1/messages?beta=true``) and current ones do not, so a cassette recorded
     with either replays with both (``ignore_query=()`` matches on it again). ``body=False``
-    matches on the route alone (method, path, query).
+    matches on the route alone (method, path, query). Query keys that carry credentials
+    (Gemini's ``key``, Azure's ``api-key``) never count: recordings hold them scrubbed.
     """
 
     ignore_fields: Sequence[str] = ()
@@ -71,9 +73,13 @@ def canonical(request: Request, config: MatchConfig) -> dict[str, Any]:
         body = copy.deepcopy(body)
         for path in config.ignore_fields:
             _drop(body, path.split("."))
-    ignored_q = {q.lower() for q in config.ignore_query}
-    query = sorted((k, v) for k, v in parse_qsl(request.query, keep_blank_values=True)
-                   if k.lower() not in ignored_q)
+    query: list[tuple[str, str]] = []
+    if request.query:
+        # Keys sent in the query (Gemini's ?key=, Azure's ?api-key=) are scrubbed from
+        # recordings, so they never take part in matching.
+        ignored_q = {q.lower() for q in config.ignore_query} | secret_query_keys()
+        query = sorted((k, v) for k, v in parse_qsl(request.query, keep_blank_values=True)
+                       if k.lower() not in ignored_q)
     out: dict[str, Any] = {"method": request.method.upper(), "path": request.path, "query": query, "body": body}
     if config.headers:
         out["headers"] = {h.lower(): request.headers.get(h.lower()) for h in config.headers}

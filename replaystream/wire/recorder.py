@@ -1,4 +1,4 @@
-"""Sans-I/O recording of one response body: framing, timing and decoding.
+"""Sans-I/O recording of one response body: framing (by content type), timing and decoding.
 
 The transports feed it each chunk *after* handing that chunk on to the caller's
 stream, so recording never delays a token; the same object serves sync and async.
@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from ..cassette.model import END_CLIENT_CLOSED, END_COMPLETE, END_ERROR, EndState, Event, Response
-from ..cassette.sse import SSEFramer
+from ..cassette.framing import SSE, Framing, by_content_type
 from ..errors import RecordingError
 from .http import ContentDecoder, ContentDecodingError, MissingDecoderError, stored_response_headers
 from .pacing import REAL_CLOCK, Clock
@@ -35,15 +35,22 @@ def _decoder_for(headers: dict[str, str]) -> ContentDecoder | None:
     return None if decoder.identity else decoder
 
 
+def stream_framing(headers: dict[str, str]) -> Framing | None:
+    """The framing of a response with these (lower-cased) headers; ``None``: a plain body."""
+    return by_content_type(headers.get("content-type"))
+
+
 class StreamRecorder:
-    """Collects one response body as SSE events (or a plain body) with time offsets.
+    """Collects one response body as units of its framing (SSE events, NDJSON lines,
+    event-stream frames) or as a plain body, with time offsets.
 
     ``on_done`` is called exactly once with the finished :class:`Response`, whether the
     body was read to the end, abandoned, or cut by a network error.
     """
 
     def __init__(self, status: int, headers: dict[str, str], *, stream: bool, started: float,
-                 on_done: Callable[[Response], None], clock: Clock = REAL_CLOCK) -> None:
+                 on_done: Callable[[Response], None], clock: Clock = REAL_CLOCK,
+                 framing: Framing | None = None) -> None:
         self.status = status
         # The recorded copy is decoded (the caller still gets the raw bytes and decodes them
         # itself); bytes that do not decode end the recording as they end the caller's read.
@@ -54,7 +61,9 @@ class StreamRecorder:
         self.started = started  # on ``clock``: when the request was sent
         self.clock = clock
         self._on_done = on_done
-        self._framer = SSEFramer() if stream else None
+        # A stream is framed as its content type says (SSE when it says nothing known).
+        self.framing = (framing or stream_framing(headers) or SSE) if stream else None
+        self._framer = self.framing.new_framer() if self.framing is not None else None
         self._events: list[Event] = []
         self._body = bytearray()
         self._body_ms = 0.0
@@ -128,7 +137,8 @@ class StreamRecorder:
             now = self._now_ms()
             self._events.extend(Event(raw, now) for raw in self._framer.finish())
             # A copy: the list the transport keeps feeding is not the one that gets saved.
-            response = Response(self.status, self.headers, events=list(self._events), end=end, error=error)
+            response = Response(self.status, self.headers, events=list(self._events), end=end, error=error,
+                                framing=self.framing.name if self.framing is not None else SSE.name)
         else:
             response = Response(self.status, self.headers, body=bytes(self._body), body_ms=self._body_ms,
                                 end=end, error=error)

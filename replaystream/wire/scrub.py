@@ -10,10 +10,12 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from .. import providers
+from ..cassette.framing import by_name as framing_by_name
 from ..cassette.model import Event, Interaction
 from ..providers import Provider
 from .http import NOISY_REQUEST_HEADERS as NOISY_REQUEST_HEADERS  # re-exported: defined in .http
@@ -107,7 +109,9 @@ class Scrubber:
         # Credential headers, and the ones the caller added: their values are secrets too.
         valued = credential_headers() | (dropped - secret_headers())
         rq, rs = interaction.request, interaction.response
-        values = _with_header_values(self.secret_values(), rq.headers, rs.headers, names=valued)
+        # A key sent as ?key= is a secret wherever else it appears (echoed in a response body).
+        query_keys = [v for k, v in parse_qsl(rq.query, keep_blank_values=True) if k.lower() in secret_query_keys()]
+        values = _with_header_values(self.secret_values() + query_keys, rq.headers, rs.headers, names=valued)
 
         req_headers: dict[str, str] = {}
         for name, value in rq.headers.items():
@@ -149,8 +153,10 @@ class Scrubber:
         body = rs.body
         if values:
             encoded = [(v.encode("utf-8"), MASK.encode()) for v in values]
-            if events is not None:
-                events = [Event(_scrub_bytes(e.raw, encoded, done, f"response.events[{n}]"), e.ms)
+            if events is not None:  # in the unit's payload: a binary frame is re-encoded around it
+                rewrite = framing_by_name(rs.framing).rewrite
+                events = [Event(rewrite(e.raw, partial(_scrub_bytes, secrets=encoded, done=done,
+                                                       where=f"response.events[{n}]")), e.ms)
                           for n, e in enumerate(events)]
             if body is not None:
                 body = _scrub_bytes(body, encoded, done, "response.body")

@@ -29,7 +29,7 @@ from .matching import MatchIndex
 from .network import block_network
 from .pacing import REAL_CLOCK, Clock
 from .player import Player
-from ..providers import detect
+from ..providers import decide
 from .recorder import StreamRecorder
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -129,11 +129,18 @@ class Session:
             self._recorders.append(recorder)
 
     def on_recorded(self, request: Request, response: Response) -> None:
-        provider, api = detect(request.path, request.headers)
-        interaction = self.scrubber(Interaction(request, response, provider, api))
+        # Path and headers first, then the host it really went to, then the provider= option.
+        host = request.headers.get("host", "").rsplit(":", 1)[0].strip("[]") or None
+        found = decide(request.path, request.headers, host, self.options.provider)
+        interaction = self.scrubber(Interaction(request, response, found.provider, found.api))
         if interaction is not None:
             with self._lock:
                 self.new.append(interaction)
+                if found.vendor is not None:  # a look-alike's vendor lives in the cassette's meta
+                    vendors = self.cassette.meta.setdefault("vendors", {})
+                    vendors.setdefault(found.provider, [])
+                    if found.vendor not in vendors[found.provider]:
+                        vendors[found.provider].append(found.vendor)
 
     # -- lifecycle ------------------------------------------------------------------
     def start(self) -> contextvars.Token[Session | None]:

@@ -20,16 +20,17 @@ from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..cassette.framing import SSE
 from ..cassette.model import Request
 from ..cassette.model import Response as RecordedResponse
+from . import botocore_send
 from .engine import Inject, Record, Replay
 from .faults import DISCONNECTED, Fault, FaultedDelivery
 from .pacing import Clock
 from .player import Player
-from ..providers import is_event_stream
 from .http import TRANSFER_RESPONSE_HEADERS, header_dict, parse_body
 from .patching import Patch, Patcher
-from .recorder import StreamRecorder
+from .recorder import StreamRecorder, stream_framing
 
 if TYPE_CHECKING:
     from .session import Session
@@ -319,7 +320,7 @@ def _replay_response(mod: ModuleType, request: Any, session: Session, planned: R
 def _recording_response(mod: ModuleType, request: Any, response: Any, session: Session, req: Request,
                         started: float, is_async: bool, faults: tuple[Fault, ...] = ()) -> Any:
     headers = {k.lower(): v for k, v in response.headers.items()}
-    is_stream = is_event_stream(headers.get("content-type"))
+    is_stream = stream_framing(headers) is not None
     recorder = StreamRecorder(
         response.status_code, headers, stream=is_stream, started=started,
         on_done=lambda resp: session.on_recorded(req, resp), clock=session.clock,
@@ -329,7 +330,7 @@ def _recording_response(mod: ModuleType, request: Any, response: Any, session: S
     if faults and is_stream:
         # The client gets the events as the recorder decodes and frames them: the provider's
         # content-encoding and framing headers no longer describe that body.
-        faulted = _Faulted(FaultedDelivery(faults), session.clock, _read_timeout(request))
+        faulted = _Faulted(FaultedDelivery(faults, recorder.framing or SSE), session.clock, _read_timeout(request))
         stream: Any = (streams.async_faulted if is_async else streams.faulted)(mod, response.stream, recorder, faulted)
         client_headers: Any = list(recorder.headers.items())
     else:
@@ -378,7 +379,8 @@ def _patch_module(mod: ModuleType) -> list[Patch]:
     return [(sync_cls, "handle_request", handle_request), (async_cls, "handle_async_request", handle_async_request)]
 
 
-_patcher = Patcher(lambda: [patch for mod in available_modules() for patch in _patch_module(mod)])
+_patcher = Patcher(lambda: [patch for mod in available_modules() for patch in _patch_module(mod)]
+                   + botocore_send.patches(lambda: _resolve_session()))  # boto3 sends through urllib3
 
 
 def install(resolve: Callable[[], Session | None]) -> None:

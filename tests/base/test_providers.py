@@ -31,7 +31,17 @@ from replaystream.wire.scrub import MASK, Scrubber, secret_env_vars, secret_head
     # The host tells OpenAI from the servers that speak its format.
     ("/v1/chat/completions", {}, "api.openai.com", ("openai", "chat.completions")),
     ("/v1/chat/completions", {}, "eu.api.openai.com", ("openai", "chat.completions")),
-    ("/openai/deployments/x/chat/completions", {}, "me.openai.azure.com", ("openai", "chat.completions")),
+    ("/openai/deployments/x/chat/completions", {}, "me.openai.azure.com", ("azure-openai", "chat.completions")),
+    ("/openai/deployments/x/chat/completions", {}, "127.0.0.1", ("azure-openai", "chat.completions")),
+    ("/v1/chat/completions", {"api-key": "k"}, "127.0.0.1", ("azure-openai", "chat.completions")),
+    ("/openai/v1/responses", {}, "me.openai.azure.com", ("azure-openai", "responses")),
+    ("/v1beta/models/gemini-2.0-flash:streamGenerateContent", {}, None, ("google", "streamGenerateContent")),
+    ("/v1/models/gemini-2.0-flash:generateContent", {}, "127.0.0.1", ("google", "generateContent")),
+    ("/v1beta/models/text-embedding-004:batchEmbedContents", {}, None, ("google", "batchEmbedContents")),
+    ("/v1beta/openai/chat/completions", {}, "generativelanguage.googleapis.com",
+     ("openai-compatible", "chat.completions")),
+    ("/api/chat", {}, "127.0.0.1", ("ollama", "chat")),
+    ("/api/embed", {}, None, ("ollama", "embed")),
     ("/v1/chat/completions", {}, "127.0.0.1", ("openai", "chat.completions")),
     ("/v1/chat/completions", {}, "", ("openai", "chat.completions")),
     ("/openai/v1/chat/completions", {}, "api.groq.com", ("openai-compatible", "chat.completions")),
@@ -45,16 +55,25 @@ def test_detect(path: str, headers: dict[str, str], host: str | None, expected: 
 def test_built_in_records_hold_what_used_to_be_spread_around() -> None:
     openai, anthropic = by_name("openai"), by_name("anthropic")
     assert openai is not None and anthropic is not None
-    assert set(secret_env_vars()) == {"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"}
+    assert {"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "GOOGLE_API_KEY",
+            "GEMINI_API_KEY", "AZURE_OPENAI_API_KEY", "GROQ_API_KEY", "MISTRAL_API_KEY", "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} <= set(secret_env_vars())
     assert secret_headers() == {
         "authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "set-cookie",
         "openai-organization", "openai-project", "anthropic-organization-id",
-        "x-request-id", "request-id", "openai-request-id", "x-amzn-requestid", "cf-ray"}
+        "x-request-id", "request-id", "openai-request-id", "x-amzn-requestid", "cf-ray",
+        "apim-request-id", "x-ms-client-request-id",
+        "x-amz-security-token", "x-amz-date", "x-amz-content-sha256", "amz-sdk-invocation-id", "amz-sdk-request",
+        "x-amzn-bedrock-invocation-latency", "x-amzn-bedrock-output-token-count", "x-amzn-bedrock-input-token-count"}
     assert secret_query_keys() == {"api-key", "api_key", "key", "access_token"}
     assert anthropic.integration is not None and anthropic.integration.name == "ChatAnthropic"
     assert set(CHAT_APIS) == {("anthropic", "messages"), ("openai", "chat.completions"), ("openai", "responses"),
-                              ("openai-compatible", "chat.completions")}
-    assert providers.names() == ("openai", "anthropic", "openai-compatible", "unknown")
+                              ("openai-compatible", "chat.completions"), ("azure-openai", "chat.completions"),
+                              ("azure-openai", "responses"), ("google", "streamGenerateContent"),
+                              ("google", "generateContent"), ("ollama", "chat"), ("bedrock", "converse-stream"),
+                              ("bedrock", "converse")}
+    assert providers.names() == ("openai", "anthropic", "openai-compatible", "azure-openai", "google", "ollama",
+                                 "bedrock", "unknown")
 
 
 def test_event_text_per_provider() -> None:

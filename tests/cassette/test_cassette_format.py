@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from replaystream.cassette import Cassette, Event, Interaction, Record, Request, Response, atomic_write
+from replaystream.cassette import FORMAT_VERSION, Cassette, Event, Interaction, Record, Request, Response, atomic_write
 from replaystream.errors import CassetteError, CassetteVersionError
 
 
@@ -39,7 +39,7 @@ def test_one_event_per_line_and_non_utf8_as_base64(tmp_path: Path) -> None:
     lines = text.splitlines()
     assert '          {"ms": 1.2, "raw": "event: ping\\ndata: {\\"type\\": \\"ping\\"}\\n\\n"},' in lines
     assert any('"raw_b64": "//4KCg=="' in line for line in lines)
-    assert json.loads(text)["replaystream_cassette"] == 1
+    assert json.loads(text)["replaystream_cassette"] == FORMAT_VERSION == 2
 
 
 def test_atomic_write_leaves_no_temp_file_and_replaces(tmp_path: Path) -> None:

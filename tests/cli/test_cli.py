@@ -80,7 +80,7 @@ def test_upgrade_is_a_no_op_on_current_version(tmp_path: Path, capsys: pytest.Ca
     path = anthropic_cassette(tmp_path / "c.json")
     before = path.read_bytes()
     assert main(["upgrade", str(path)]) == 0
-    assert "already version 1" in capsys.readouterr().out
+    assert "already version 2" in capsys.readouterr().out
     assert path.read_bytes() == before
 
 
@@ -110,19 +110,18 @@ def test_import_a_single_file_and_bad_input(tmp_path: Path, capsys: pytest.Captu
     assert not (tmp_path / "out.json").exists()
 
 
-def test_upgrade_lifts_an_older_version_with_its_kept_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_upgrade_lifts_an_older_version_with_its_kept_reader(tmp_path: Path,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
-    # Pretend the current format is 2 and version 1 needs a step: the machinery, not a fake result.
-    from replaystream.cassette import upgrade
-
-    path = anthropic_cassette(tmp_path / "c.json")  # written as version 1
-
-    monkeypatch.setattr(upgrade, "CURRENT", 2)
-    monkeypatch.setitem(upgrade._STEPS, 1, lambda doc: {**doc, "meta": {**doc.get("meta", {}), "lifted": True}})
-    import replaystream.cassette.model as cassette_module
-
-    monkeypatch.setattr(cassette_module, "FORMAT_VERSION", 2)
+    # A format v1 file (as replaystream 0.x wrote it: no framing, every stream SSE) is lifted to v2.
+    path = anthropic_cassette(tmp_path / "c.json")
+    v2 = json.loads(path.read_text())
+    v1 = json.loads(path.read_text())
+    v1["replaystream_cassette"] = 1
+    del v1["interactions"][0]["response"]["framing"]
+    path.write_text(json.dumps(v1))
     assert main(["upgrade", str(path)]) == 0
     assert "version 1 -> 2" in capsys.readouterr().out
     doc = json.loads(path.read_text())
-    assert doc["replaystream_cassette"] == 2 and doc["meta"]["lifted"] is True
+    assert doc == v2 and doc["interactions"][0]["response"]["framing"] == "sse"
+    assert main(["upgrade", str(path)]) == 0
+    assert "already version 2" in capsys.readouterr().out

@@ -55,7 +55,7 @@ BAD = {
     "invalid-yaml-style": ("replaystream_cassette: 1\ninteractions: []\n", "not valid JSON"),
     "empty": ("", "is empty"),
     "whitespace-only": ("\n\n  \n", "is empty"),
-    "wrong-version": (mutate("replaystream_cassette", 2), "format version 2"),
+    "wrong-version": (mutate("replaystream_cassette", 3), "format version 3"),
     "version-not-int": (mutate("replaystream_cassette", "1"), "not a format version"),
     "missing-request": (mutate("interactions.0.request", KeyError), "$.interactions[0].request"),
     "missing-status": (mutate("interactions.0.response.status", KeyError), "$.interactions[0].response.status"),

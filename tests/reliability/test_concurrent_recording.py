@@ -210,4 +210,4 @@ async def test_a_burst_of_async_streams_records_and_replays_each_to_its_caller(
     assert [r for r in reversed(replayed)] == [events(i) for i in range(BURST)]  # one read per event, in order
     assert session.unused() == []
     record_property("streams", BURST)
-    assert json.loads(path.read_text())["replaystream_cassette"] == 1
+    assert json.loads(path.read_text())["replaystream_cassette"] == 2

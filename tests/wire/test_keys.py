@@ -122,7 +122,7 @@ def test_recording_with_the_placeholder_names_the_variable(tmp_path: Path, emula
 @pytest.mark.parametrize(("host", "headers", "refused"), [
     ("api.openai.com", {"authorization": "Bearer "}, "OPENAI_API_KEY is not set"),
     ("api.anthropic.com", {"x-api-key": "", "anthropic-version": "1"}, "ANTHROPIC_API_KEY is not set"),
-    ("api.groq.com", {"authorization": "Bearer"}, "the provider's API key is not set"),
+    ("api.groq.com", {"authorization": "Bearer"}, "GROQ_API_KEY is not set"),  # a gateway vendor names its own
     ("127.0.0.1:11434", {"authorization": "Bearer "}, None),  # a local server may want no key
     ("localhost", {"authorization": f"Bearer {PLACEHOLDER_KEY}"}, "OPENAI_API_KEY is not set"),
     ("api.openai.com", {"authorization": "Bearer sk-real"}, None),

@@ -12,7 +12,6 @@ import base64
 import json
 import os
 import struct
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -74,7 +73,9 @@ def _model_for(inter: Interaction) -> Runnable[Any, Any]:
     model = _bare_model_for(inter)
     body = inter.request.body if isinstance(inter.request.body, dict) else {}
     tools = body.get("tools")
-    if tools:
+    # Only tools in a shape the integrations take back (OpenAI's, Anthropic's); Gemini's
+    # functionDeclarations do not change how its stream parses.
+    if tools and all(isinstance(t, dict) and ("name" in t or "function" in t) for t in tools):
         try:
             return model.bind_tools(tools)
         except (ValueError, TypeError, KeyError, NotImplementedError):
@@ -90,21 +91,47 @@ def _integration(inter: Interaction) -> providers.ChatIntegration:
     return integration
 
 
-def _bare_model_for(inter: Interaction) -> BaseChatModel:
+def _model_name(inter: Interaction, integration: providers.ChatIntegration) -> str | None:
     body = inter.request.body if isinstance(inter.request.body, dict) else {}
-    common: dict[str, Any] = {"model": body.get("model", "replay"), "api_key": "replay", "max_retries": 0,
-                              "base_url": _base_url(inter)}
-    if "temperature" in body:
-        common["temperature"] = body["temperature"]
+    return body.get("model") or integration.model_from_path(inter.request.path)
+
+
+def _constructor_args(inter: Interaction) -> dict[str, Any]:
+    """What the integration is built with: the common arguments, then the route's (model,
+    deployment, API version from the recorded path), then those the body implies."""
+    body = inter.request.body if isinstance(inter.request.body, dict) else {}
     integration = _integration(inter)
-    model: BaseChatModel = integration.load()(**common, **integration.options(body, inter.api))
+    args: dict[str, Any] = {"model": _model_name(inter, integration) or "replay", "api_key": "replay",
+                            "max_retries": 0}
+    if "temperature" in body:
+        args["temperature"] = body["temperature"]
+    route = integration.route(_REPLAY_HOST, inter.request.path, inter.request.query)
+    args.update(route or {"base_url": _base_url(inter)})
+    return {**args, **integration.options(body, inter.api)}
+
+
+def _bare_model_for(inter: Interaction) -> BaseChatModel:
+    model: BaseChatModel = _integration(inter).load()(**_constructor_args(inter))
     return model
+
+
+def _gemini_messages(body: dict[str, Any]) -> list[tuple[str, str]]:
+    """Gemini's ``contents`` (and ``systemInstruction``) as ``(role, text)`` pairs."""
+    def text(content: Any) -> str:
+        parts = content.get("parts") if isinstance(content, dict) else None
+        return "".join(str(p.get("text") or "") for p in parts or [] if isinstance(p, dict))
+    roles = {"user": "human", "model": "ai"}
+    pairs = [(roles.get(c.get("role", "user"), "human"), text(c)) for c in body.get("contents") or []]
+    system = body.get("systemInstruction")
+    return ([("system", text(system))] if system else []) + pairs
 
 
 def _messages_for(inter: Interaction) -> tuple[list[BaseMessage], bool]:
     """The request's input as LangChain messages, and whether the conversion is faithful."""
     body = inter.request.body if isinstance(inter.request.body, dict) else {}
     raw = body.get("messages", body.get("input"))
+    if raw is None and "contents" in body:
+        raw = _gemini_messages(body)
     try:
         if isinstance(raw, str):
             messages: list[BaseMessage] = [HumanMessage(raw)]
@@ -121,12 +148,14 @@ def _messages_for(inter: Interaction) -> tuple[list[BaseMessage], bool]:
 def identity_of(inter: Interaction) -> dict[str, Any]:
     body = inter.request.body if isinstance(inter.request.body, dict) else {}
     integration = _integration(inter)
+    args = _constructor_args(inter)
     return {
         "name": integration.name,
         "ls_provider": integration.ls_provider,
-        "ls_model_name": body.get("model"),
-        "ls_temperature": body.get("temperature"),
-        "ls_max_tokens": body.get("max_tokens", body.get("max_completion_tokens", body.get("max_output_tokens"))),
+        "ls_model_name": _model_name(inter, integration) or args.get("model"),
+        "ls_temperature": args.get("temperature"),
+        "ls_max_tokens": body.get("max_tokens", body.get("max_completion_tokens", body.get("max_output_tokens",
+                                                                                            args.get("max_output_tokens")))),
     }
 
 
@@ -192,21 +221,44 @@ def _vector(item: Any) -> list[float]:
     raise ValueError("no embedding in response item")
 
 
+#: Embedding APIs: the OpenAI-style ones (OpenAI, Azure, gateways), Gemini's and Ollama's.
+EMBEDDING_APIS = frozenset({"embeddings", "batchEmbedContents", "embedContent", "embed"})
+
+
+def _gemini_text(content: Any) -> str:
+    parts = content.get("parts") if isinstance(content, dict) else None
+    return "".join(str(p.get("text") or "") for p in parts or [] if isinstance(p, dict))
+
+
+def _embedding_pairs(inter: Interaction) -> list[tuple[Any, list[float]]]:
+    """``(input, vector)`` pairs of one embeddings interaction, in its provider's shapes."""
+    body = inter.request.body if isinstance(inter.request.body, dict) else {}
+    data = json.loads(inter.response.content())
+    if inter.api == "batchEmbedContents":  # Gemini: one request per text
+        texts = [_gemini_text(r.get("content")) for r in body["requests"]]
+        return list(zip(texts, [[float(x) for x in e["values"]] for e in data["embeddings"]]))
+    if inter.api == "embedContent":
+        return [(_gemini_text(body.get("content")), [float(x) for x in data["embedding"]["values"]])]
+    if inter.provider == "ollama":  # /api/embed (input: str or list), legacy /api/embeddings (prompt)
+        if inter.api == "embeddings":
+            return [(body.get("prompt"), [float(x) for x in data["embedding"]])]
+        inputs = body.get("input")
+        return list(zip([inputs] if isinstance(inputs, str) else inputs or [],
+                        [[float(x) for x in v] for v in data["embeddings"]]))
+    given = body.get("input")
+    ordered = sorted(data["data"], key=lambda d: d.get("index", 0))
+    return list(zip([given] if isinstance(given, str) else given or [], [_vector(d) for d in ordered]))
+
+
 def embedding_vectors(cassette: Cassette) -> dict[str, list[float]]:
-    """``text -> vector`` from every recorded OpenAI-style embeddings interaction."""
+    """``text -> vector`` from every recorded embeddings interaction (OpenAI-style, Gemini, Ollama)."""
     vectors: dict[str, list[float]] = {}
     for n, inter in enumerate(cassette.interactions):
-        if inter.api != "embeddings" or inter.response.status >= 400:
+        if inter.api not in EMBEDDING_APIS or inter.response.status >= 400:
             continue
-        body = inter.request.body if isinstance(inter.request.body, dict) else {}
-        texts = body.get("input")
-        if isinstance(texts, str):
-            texts = [texts]
         try:
-            data = json.loads(inter.response.content())["data"]
-            ordered = sorted(data, key=lambda d: d.get("index", 0))
-            pairs: Sequence[tuple[Any, list[float]]] = list(zip(texts or [], [_vector(d) for d in ordered]))
-        except (ValueError, KeyError, TypeError) as exc:
+            pairs = _embedding_pairs(inter)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise CassetteError(cassette.path, f"$.interactions[{n}].response",
                                 f"is not a readable embeddings response ({exc!r})",
                                 "record the embeddings call again, or remove this interaction") from None
