@@ -195,6 +195,41 @@ def split_text(text: str, sep: str = "|") -> list[dict[str, Any]]:
     return chunks
 
 
+def turn_chunks(turn: str | Mapping[str, Any] | Sequence[ChunkLike], number: int,
+                sep: str = "|") -> list[Any]:
+    """One agent turn as chunk dicts: text cut at ``sep``, then each tool call streamed as
+    ``tool_call_chunks`` (its name and id first, then the argument pieces).
+
+    ``turn`` is a text, a list of chunks (kept), or ``{"text": ..., "tool_calls": [...]}``
+    where a call is ``{"name": ..., "args": {...} or "JSON| cut|at sep", "id": ...}``. A
+    call without an id gets ``call_<turn>_<n>``: the same on every run.
+
+    >>> turn_chunks({"tool_calls": [{"name": "search", "args": '{"q":| "bears"}'}]}, 0)[0]["tool_call_chunks"]
+    [{'name': 'search', 'args': '{"q":', 'id': 'call_0_0', 'index': 0, 'type': 'tool_call_chunk'}]
+    """
+    if isinstance(turn, str):
+        return split_text(turn, sep)
+    if not isinstance(turn, Mapping):
+        return list(turn)
+    unknown = sorted(set(turn) - {"text", "tool_calls"})
+    if unknown:
+        raise ChunkFormatError(f"turns[{number}]: unknown key(s) {unknown}; a turn may have 'text' and 'tool_calls'")
+    text = turn.get("text")
+    chunks: list[dict[str, Any]] = [{"content": p} for p in text.split(sep)] if text else []
+    for n, call in enumerate(turn.get("tool_calls") or ()):
+        args = call.get("args", {})
+        pieces = args.split(sep) if isinstance(args, str) else [json.dumps(args, ensure_ascii=False)]
+        for k, piece in enumerate(pieces):
+            head = {"name": call["name"], "id": call.get("id") or f"call_{number}_{n}"} if k == 0 else \
+                {"name": None, "id": None}
+            chunks.append({"content": "", "tool_call_chunks": [{**head, "args": piece, "index": n,
+                                                                 "type": "tool_call_chunk"}]})
+    if not chunks:
+        chunks.append({"content": ""})
+    chunks[-1]["chunk_position"] = "last"
+    return chunks
+
+
 # -- requests ------------------------------------------------------------------------
 def request_view(messages: Sequence[Any]) -> list[dict[str, Any]]:
     """The parts of input messages that strict replay compares (ids and metadata left out)."""
