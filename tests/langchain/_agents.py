@@ -5,6 +5,7 @@ ToolMessage ids, interrupt ids, task ids inside namespaces)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -74,8 +75,18 @@ def _value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
+_RUN_ID = re.compile(r"lc_run--[0-9a-f]{8}-[0-9a-f-]{27}")
+
+
 def render(parts: Iterable[Any], mode: str | None = None) -> list[str]:
-    """One line per stream part: ``[namespace] mode node payload``."""
+    """One line per stream part: ``[namespace] mode node payload``; a run's random message id
+    (``lc_run--<uuid>``) becomes ``run#N`` in order of first appearance."""
+    lines = _render(parts, mode)
+    seen: dict[str, str] = {}
+    return [_RUN_ID.sub(lambda m: seen.setdefault(m.group(0), f"run#{len(seen)}"), line) for line in lines]
+
+
+def _render(parts: Iterable[Any], mode: str | None) -> list[str]:
     lines = []
     for part in parts:
         ns: tuple[str, ...] = ()
