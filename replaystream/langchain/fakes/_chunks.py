@@ -134,6 +134,10 @@ _set = object.__setattr__
 #: Fields LangChain mutates or merges in place; copied deeply when not empty.
 _MUTABLE = ("content", "response_metadata", "additional_kwargs", "tool_call_chunks",
             "tool_calls", "invalid_tool_calls", "usage_metadata")
+#: Fields ``BaseChatModel`` assigns on each streamed chunk.
+_STREAM_SET = frozenset({"id", "response_metadata"})
+#: ``ChatGenerationChunk(message=...)``'s fields set; LangChain never assigns to a generation.
+_GENERATION_SET = {"message", "text"}
 
 
 def fresh_copy(template: AIMessageChunk, msg_id: str | None) -> AIMessageChunk:
@@ -144,7 +148,10 @@ def fresh_copy(template: AIMessageChunk, msg_id: str | None) -> AIMessageChunk:
     not the copying itself, is what separates a replayed chunk from a pre-built one.
     The containers LangChain mutates or merges in place are copied when not empty;
     an empty ``__pydantic_extra__`` is shared (only setting an unknown attribute on a
-    message would write to it).
+    message would write to it), and so is the set of fields set: it already names the
+    two LangChain assigns while streaming (``id``, ``response_metadata``), so pydantic's
+    ``__setattr__`` adds nothing to it. Two fewer tracked objects a chunk keeps a
+    10,000-chunk ``stream_mode="messages"`` run out of a full collection.
     """
     src = template.__dict__
     data = src.copy()
@@ -158,7 +165,10 @@ def fresh_copy(template: AIMessageChunk, msg_id: str | None) -> AIMessageChunk:
     _set(msg, "__dict__", data)
     extra = template.__pydantic_extra__
     _set(msg, "__pydantic_extra__", dict(extra) if extra else extra)
-    _set(msg, "__pydantic_fields_set__", set(template.__pydantic_fields_set__))
+    fields_set = template.__pydantic_fields_set__
+    if not _STREAM_SET <= fields_set:  # a template not made by chunk_from_json: once per template
+        fields_set.update(_STREAM_SET)
+    _set(msg, "__pydantic_fields_set__", fields_set)
     private = template.__pydantic_private__
     _set(msg, "__pydantic_private__", dict(private) if private else private)
     return msg
@@ -182,7 +192,7 @@ def generation(message: AIMessageChunk, text: str) -> ChatGenerationChunk:
     _set(gen, "__dict__", {"text": text, "generation_info": None, "type": "ChatGenerationChunk",
                            "message": message})
     _set(gen, "__pydantic_extra__", None)
-    _set(gen, "__pydantic_fields_set__", {"message", "text"})
+    _set(gen, "__pydantic_fields_set__", _GENERATION_SET)
     _set(gen, "__pydantic_private__", None)
     return gen
 
