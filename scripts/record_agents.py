@@ -18,8 +18,7 @@ import sys
 from pathlib import Path
 
 from replaystream import use_cassette
-from replaystream.emulator import ProviderEmulator
-from replaystream.emulator.turns import scripted_turns
+from replaystream.emulator import ProviderEmulator, scripted_turns
 from replaystream.tutorial.agents import AGENT_SECTIONS, AgentSection, agent_model
 from replaystream.tutorial.runner import MODEL, RECORDING_KEY
 

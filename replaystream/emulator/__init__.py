@@ -22,9 +22,11 @@ from .scripts import (
     plan_writes,
 )
 from .server import ProviderEmulator, ReceivedRequest
+from .turns import scripted_turns
 
 __all__ = [
     "Pacing", "ProviderEmulator", "ReceivedRequest", "ScriptedResponse", "ToolCall", "anthropic_error",
     "anthropic_message", "anthropic_messages_stream", "anthropic_stream_error", "openai_chat_completion",
     "openai_chat_stream", "openai_embeddings", "openai_error", "openai_responses_stream", "plan_writes",
+    "scripted_turns",
 ]

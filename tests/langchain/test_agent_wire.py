@@ -16,8 +16,7 @@ from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
 from replaystream import Cassette, CassetteMissError, StrictMismatchError, use_cassette
-from replaystream.emulator import ProviderEmulator
-from replaystream.emulator.turns import scripted_turns
+from replaystream.emulator import ProviderEmulator, scripted_turns
 from replaystream.langchain.fakes import ReplayChatModel
 from replaystream.langchain.snapshot import event_snapshot
 

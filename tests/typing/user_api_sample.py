@@ -104,6 +104,9 @@ def fakes() -> tuple[str, list[Document], Any]:
     recorded: replaystream.RecordedResponse = replaystream.RecordedResponse.build([{"content": "Hi"}, {"content": "!"}])
     streamed = "".join(str(c.content) for c in replaystream.ReplayChatModel(responses=[recorded]).stream("hi"))
     assert streamed == "Hi!"
+    agent_model: replaystream.ReplayChatModel = replaystream.ReplayChatModel.from_turns(
+        [{"text": "Looking.", "tool_calls": [{"name": "search", "args": {"query": "bears"}}]}, "Found| it."])
+    assert agent_model.invoke("find bears").tool_calls[0]["id"] == "call_0_0"
 
     embeddings: replaystream.ReplayEmbeddings = replaystream.ReplayEmbeddings.from_vectors(
         {"harrison worked at langchain": [1.0, 0.0], "harrison likes spicy food": [0.0, 1.0]})
