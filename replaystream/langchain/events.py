@@ -44,6 +44,12 @@ _SCALARS = (str, int, float, bool, type(None))
 _MISSING = object()
 _PLAIN_DATA_KEYS = frozenset({"input", "output", "chunk"})  # str values there pass as they are
 _ABSENT = "<filtered>"  # the name given to parents that are not in the stream
+# LangGraph: checkpoint namespaces (``node:<task id>|child:<task id>``) and the maps keyed
+# by them; checkpoint ids; interrupt ids (a 32-digit hash of the namespace).
+_NS_KEYS = frozenset({"checkpoint_ns", "langgraph_checkpoint_ns", "parent_ns"})
+_NS_MAP_KEYS = frozenset({"checkpoint_map", "parents"})
+_CHECKPOINT_KEYS = frozenset({"checkpoint_id", "parent_checkpoint_id"})
+_HASH_RE = re.compile(r"[0-9a-f]{32}")
 
 
 def run_type(kind: str, name: str = "") -> str:
@@ -65,12 +71,29 @@ class _Labels:
         self._per_name: dict[str, int] = {}
         self._counters: dict[str, int] = {}
         self._scrubbed: dict[str, str] = {}
+        self._tasks: dict[str, int] = {}
+        self._namespaces: dict[str, str] = {}
 
     def add_run(self, run_id: str, name: str) -> None:
         self._label(run_id, name, self._per_name, "#")
 
     def other(self, raw: str, prefix: str) -> str:
         return self._label(raw, prefix, self._counters, ":")
+
+    def task(self, raw: str, name: str) -> str:
+        """A LangGraph task id: ``<node name>#<n>``, n counting that node's tasks (not its runs)."""
+        return self._label(raw, name, self._tasks, "#")
+
+    def namespace(self, ns: str) -> str:
+        """``parent:<task id>|child:<task id>`` -> ``parent#0|child#0``; other text is kept."""
+        done = self._namespaces.get(ns)
+        if done is None:
+            segments = []
+            for segment in ns.split("|"):
+                name, sep, task = segment.rpartition(":")
+                segments.append(self.task(task, name) if sep and name else segment)
+            done = self._namespaces[ns] = "|".join(segments)
+        return done
 
     def parent(self, raw: str) -> str:
         """A parent that never shows up as a run: filtered out (``include_names=...``), or never
@@ -137,8 +160,12 @@ class _Plain:
     def field(self, key: str, value: Any, meta: bool) -> Any:
         cls = type(value)
         if cls is str:
+            if key in _NS_KEYS:
+                return self.labels.namespace(value)
             if len(value) >= 36 and _is_id_key(key):
-                return self.labels.scrub(value)
+                return self.labels.scrub(value, "checkpoint" if key in _CHECKPOINT_KEYS else "id")
+            if key == "id" and len(value) == 32 and _HASH_RE.fullmatch(value):
+                return self.labels.other(value, "interrupt")
             if meta and key in _TIME_KEYS:
                 return _TIMESTAMP
             return value
@@ -148,6 +175,8 @@ class _Plain:
             return [self.labels.scrub(v) if type(v) is str else self.convert(v, meta) for v in value]
         if key in _META_KEYS and not meta:
             return self.convert(value, True)
+        if key in _NS_MAP_KEYS and cls is dict and all(type(k) is str for k in value):
+            return {self.labels.namespace(k): self.field("checkpoint_id", v, meta) for k, v in value.items()}
         return self.convert(value, meta)
 
     def model(self, obj: BaseModel, meta: bool) -> dict[str, Any]:
@@ -178,6 +207,9 @@ class _Plain:
             return self.labels.scrub(str(obj))
         if isinstance(obj, _dt.date | _dt.time | _dt.timedelta):
             return _DATETIME
+        if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # a NamedTuple (LangGraph's StateSnapshot)
+            named = dict(zip(obj._fields, obj, strict=True))
+            return {TYPE_KEY: type(obj).__name__, **{k: self.field(k, v, meta) for k, v in named.items()}}
         if isinstance(obj, list | tuple):
             return [self.convert(v, meta) for v in obj]
         if isinstance(obj, set | frozenset):
