@@ -132,6 +132,9 @@ def _is_id_key(key: str) -> bool:
     return key == "id" or key.endswith("_id")
 
 
+_KINDS: dict[type, str] = {}  # class -> "mapping", "model" or "" (anything else)
+
+
 class _Plain:
     """Turns objects into plain data, sharing one label map."""
 
@@ -142,12 +145,17 @@ class _Plain:
         cls = type(obj)
         if cls is str or cls is int or cls is float or cls is bool or obj is None:
             return obj
-        if cls is dict or isinstance(obj, Mapping):
+        if cls is dict:
             return self.mapping(obj, meta)
         if cls is list or cls is tuple:
             return [self.convert(v, meta) for v in obj]
-        if isinstance(obj, BaseModel):
+        kind = _KINDS.get(cls)
+        if kind is None:  # isinstance on an ABC is slow: decide once per class
+            kind = _KINDS[cls] = "mapping" if isinstance(obj, Mapping) else "model" if isinstance(obj, BaseModel) else ""
+        if kind == "model":
             return self.model(obj, meta)
+        if kind == "mapping":
+            return self.mapping(obj, meta)
         return self.other(obj, meta)
 
     def mapping(self, obj: Mapping[Any, Any], meta: bool) -> dict[str, Any]:
@@ -185,10 +193,17 @@ class _Plain:
         fields = _FIELDS.get(cls)
         if fields is None:
             fields = _FIELDS[cls] = _model_defaults(cls)
-        values = obj.__dict__
-        for name, default in fields:
-            value = values.get(name, _MISSING)
-            if value is _MISSING or (default is not _MISSING and _same(value, default)):
+        get = obj.__dict__.get
+        for name, default, empty in fields:
+            value = get(name, _MISSING)
+            # ``is`` first: most fields hold their default object itself (None, False, a
+            # literal type name); an empty-container default needs only a type and a length.
+            if value is default or value is _MISSING:
+                continue
+            if empty is not None:
+                if type(value) is empty and not value:
+                    continue
+            elif default is not _MISSING and _same(value, default):
                 continue
             if name == "id" and type(value) is str and cls.__name__ == "Document":
                 out[name] = self.labels.scrub(value, "doc")
@@ -237,12 +252,14 @@ def _same(value: Any, default: Any) -> bool:
         return False
 
 
-_FIELDS: dict[type[BaseModel], tuple[tuple[str, Any], ...]] = {}
+_FIELDS: dict[type[BaseModel], tuple[tuple[str, Any, type | None], ...]] = {}
+_EMPTY_TYPES = (list, dict, tuple, str)
 
 
-def _model_defaults(cls: type[BaseModel]) -> tuple[tuple[str, Any], ...]:
-    """``(field name, default)`` of a pydantic model; ``_MISSING`` when required."""
-    out: list[tuple[str, Any]] = []
+def _model_defaults(cls: type[BaseModel]) -> tuple[tuple[str, Any, type | None], ...]:
+    """``(field name, default, its type when it is an empty list/dict/tuple/str)`` of a
+    pydantic model; the default is ``_MISSING`` when the field is required."""
+    out: list[tuple[str, Any, type | None]] = []
     for name, info in cls.model_fields.items():
         if info.exclude:
             continue
@@ -255,7 +272,8 @@ def _model_defaults(cls: type[BaseModel]) -> tuple[tuple[str, Any], ...]:
             default = _MISSING
         else:
             default = info.default
-        out.append((name, default))
+        empty = type(default) if type(default) in _EMPTY_TYPES and not default else None
+        out.append((name, default, empty))
     return tuple(out)
 
 

@@ -32,6 +32,8 @@ STREAM_MODES = ("values", "updates", "checkpoints", "tasks", "debug", "messages"
 #: Keys of a normalised part, in order (a typed v2 part may add ``interrupts``).
 GRAPH_PART_KEYS = ("type", "ns", "data")
 _MODES = frozenset(STREAM_MODES)
+_TASK_MODES = frozenset({"tasks", "checkpoints", "debug"})
+_NO_EXTRA: dict[str, Any] = {}
 
 
 def _is_ns(value: Any) -> bool:
@@ -40,17 +42,19 @@ def _is_ns(value: Any) -> bool:
 
 def _split(part: Any, mode: str | None, several: bool) -> tuple[str | None, Any, Any, dict[str, Any]]:
     """``(mode, namespace, data, extra keys)`` of one part, whichever shape ``stream`` gave it."""
-    if isinstance(part, Mapping) and "type" in part and "ns" in part and "data" in part:
+    if type(part) is tuple:
+        n = len(part)
+        if n == 3 and type(part[1]) is str and _is_ns(part[0]):
+            return part[1], part[0], part[2], _NO_EXTRA  # several modes, subgraphs=True
+        if n == 2:
+            if _is_ns(part[0]):
+                return mode, part[0], part[1], _NO_EXTRA  # one mode, subgraphs=True
+            if several and type(part[0]) is str:
+                return part[0], (), part[1], _NO_EXTRA  # several modes
+    elif isinstance(part, Mapping) and "type" in part and "ns" in part and "data" in part:
         extra = {k: v for k, v in part.items() if k not in GRAPH_PART_KEYS}
         return part["type"], part["ns"], part["data"], extra
-    if type(part) is tuple:
-        if len(part) == 3 and _is_ns(part[0]) and type(part[1]) is str:
-            return part[1], part[0], part[2], {}  # several modes, subgraphs=True
-        if len(part) == 2 and _is_ns(part[0]):
-            return mode, part[0], part[1], {}  # one mode, subgraphs=True
-        if len(part) == 2 and several and type(part[0]) is str:
-            return part[0], (), part[1], {}  # several modes
-    return mode, (), part, {}  # one mode: the data alone
+    return mode, (), part, _NO_EXTRA  # one mode: the data alone
 
 
 def _plain_ns(ns: Any, labels: _Labels) -> str:
@@ -61,7 +65,7 @@ def _plain_ns(ns: Any, labels: _Labels) -> str:
 
 def _register_tasks(mode: str | None, data: Any, labels: _Labels) -> None:
     """Name task ids after their node before anything else reads them."""
-    if type(data) is not dict:
+    if mode not in _TASK_MODES or type(data) is not dict:
         return
     if mode == "debug":
         mode, data = ("tasks" if data.get("type") in ("task", "task_result") else "checkpoints"), data.get("payload")
@@ -103,6 +107,10 @@ def normalize_graph_stream(parts: Iterable[Any], *, stream_mode: str | Sequence[
     single = stream_mode if isinstance(stream_mode, str) else None
     labels = _Labels()
     plain = _Plain(labels)
+    # The chunks of one model call share their metadata dict: convert it once (keyed by
+    # identity; the source is kept alive in the cache so its id is not reused).
+    metas: dict[int, tuple[Any, Any]] = {}
+    ns_labels: dict[tuple[str, ...], str] = {}
     out: list[dict[str, Any]] = []
     with gc_paused():
         for part in parts:
@@ -110,9 +118,18 @@ def normalize_graph_stream(parts: Iterable[Any], *, stream_mode: str | Sequence[
             if mode is None and _is_message_pair(data):
                 mode = "messages"
             _register_tasks(mode, data, labels)
-            norm: dict[str, Any] = {"type": mode, "ns": _plain_ns(ns, labels)}
+            label = ns_labels.get(ns) if type(ns) is tuple else None  # one namespace, many parts
+            if label is None:
+                label = _plain_ns(ns, labels)
+                if type(ns) is tuple:
+                    ns_labels[ns] = label
+            norm: dict[str, Any] = {"type": mode, "ns": label}
             if mode == "messages" and type(data) in (tuple, list) and len(data) == 2:
-                norm["data"] = [plain.convert(data[0]), plain.convert(data[1], True)]
+                meta = data[1]
+                hit = metas.get(id(meta))
+                if hit is None or hit[0] is not meta:
+                    hit = metas[id(meta)] = (meta, plain.convert(meta, True))
+                norm["data"] = [plain.convert(data[0]), hit[1]]
             elif mode == "debug" and type(data) is dict:
                 norm["data"] = {k: _TIMESTAMP if k == "timestamp" else plain.field(k, v, False) for k, v in data.items()}
             else:

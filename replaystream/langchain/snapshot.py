@@ -171,23 +171,44 @@ def render_events(events: Iterable[Mapping[str, Any]], *, metadata: bool = False
 _MODE_WIDTH = len("checkpoints")
 
 
-def _graph_line(part: Mapping[str, Any], metadata: bool) -> str:
-    """``<mode> <namespace or -> <data>``; a message as ``Type(...)`` and its node and step."""
-    parts = [str(part.get("type") or "?").ljust(_MODE_WIDTH), str(part.get("ns") or "-")]
-    data = part.get("data")
-    if part.get("type") == "messages" and type(data) is list and len(data) == 2 and type(data[1]) is dict:
-        message, meta = data
-        parts.append(_fmt_data(message, None))
-        if metadata:
-            parts.append(f"meta={_fmt({k: v for k, v in meta.items() if k != 'lc_versions'})}")
+class _GraphRenderer:
+    """``<mode> <namespace or -> <data>``; a message as ``Type(...)`` and its node and step.
+
+    A model call's chunks share one (normalised) metadata dict and one namespace, so the
+    head and the metadata suffix are made once each."""
+
+    def __init__(self, metadata: bool) -> None:
+        self.metadata = metadata
+        self.heads: dict[tuple[Any, Any], str] = {}
+        self.metas: dict[int, tuple[Any, str]] = {}
+
+    def meta(self, meta: dict[str, Any]) -> str:
+        hit = self.metas.get(id(meta))
+        if hit is None or hit[0] is not meta:
+            if self.metadata:
+                text = f"meta={_fmt({k: v for k, v in meta.items() if k != 'lc_versions'})}"
+            else:
+                text = " ".join(f"{short}={_fmt_arg(meta[key])}" for key, short in
+                                (("langgraph_node", "node"), ("langgraph_step", "step")) if key in meta)
+            hit = self.metas[id(meta)] = (meta, text)
+        return hit[1]
+
+    def line(self, part: Mapping[str, Any]) -> str:
+        mode, ns = part.get("type"), part.get("ns")
+        head = self.heads.get((mode, ns))
+        if head is None:
+            head = self.heads[(mode, ns)] = f"{str(mode or '?').ljust(_MODE_WIDTH)} {ns or '-'} "
+        data = part.get("data")
+        if mode == "messages" and type(data) is list and len(data) == 2 and type(data[1]) is dict:
+            suffix = self.meta(data[1])
+            text = head + _fmt_data(data[0], None) + (" " + suffix if suffix else "")
         else:
-            parts.extend(f"{short}={_fmt_arg(meta[key])}" for key, short in
-                         (("langgraph_node", "node"), ("langgraph_step", "step")) if key in meta)
-    else:
-        parts.append(_fmt_data(data, None))
-    # Keys a typed (v2) part adds, such as an empty ``interrupts``: shown only when set.
-    parts.extend(f"{k}={_fmt_data(part[k], None)}" for k in sorted(part) if k not in GRAPH_PART_KEYS and part[k])
-    return " ".join(parts)
+            text = head + _fmt_data(data, None)
+        if len(part) > len(GRAPH_PART_KEYS):
+            # Keys a typed (v2) part adds, such as an empty ``interrupts``: shown only when set.
+            text += "".join(f" {k}={_fmt_data(part[k], None)}" for k in sorted(part)
+                            if k not in GRAPH_PART_KEYS and part[k])
+        return text
 
 
 def render_graph_stream(parts: Iterable[Any], *, stream_mode: str | list[str] | None = None,
@@ -201,7 +222,8 @@ def render_graph_stream(parts: Iterable[Any], *, stream_mode: str | list[str] | 
         text = render_graph_stream(graph.stream(inputs, stream_mode=["updates", "messages"], subgraphs=True))
     """
     with gc_paused():
-        lines = [_graph_line(p, metadata) for p in normalize_graph_stream(parts, stream_mode=stream_mode)]
+        line = _GraphRenderer(metadata).line
+        lines = [line(p) for p in normalize_graph_stream(parts, stream_mode=stream_mode)]
     return "\n".join(lines) + "\n" if lines else ""
 
 
