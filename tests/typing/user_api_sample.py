@@ -131,6 +131,9 @@ async def events() -> replaystream.RunTree:
     text: str = replaystream.render_events(normalized)
     assert "shout" in text
     tree: replaystream.RunTree = replaystream.run_tree(collected)
+    parts: list[dict[str, Any]] = replaystream.normalize_graph_stream([((), "custom", {"n": 1})])
+    graph_text: str = replaystream.render_graph_stream(parts, metadata=True)
+    assert graph_text.startswith("custom")
     try:
         return replaystream.assert_propagated(collected, expect_children={"shout": []})
     except replaystream.PropagationError:
