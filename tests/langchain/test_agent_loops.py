@@ -17,7 +17,7 @@ from langgraph.types import Command, interrupt
 
 from replaystream import Cassette, StrictMismatchError
 from replaystream.langchain.fakes import ReplayChatModel, ReplayTool
-from replaystream.langchain.snapshot import event_snapshot
+from replaystream.langchain.graph import normalize_graph_stream
 
 
 def agent_model(**kwargs: Any) -> ReplayChatModel:
@@ -31,7 +31,7 @@ def stream_agent(model: ReplayChatModel, tools: list[BaseTool], mode: Any = ("me
 
 
 # -- create_agent ---------------------------------------------------------------------------------
-def test_the_agent_streams_each_turns_chunks_and_calls_both_tools(snapshot: Any) -> None:
+def test_the_agent_streams_each_turns_chunks_and_calls_both_tools(event_snapshot: Any) -> None:
     runs = [stream_agent(agent_model(), make_tools()) for _ in range(2)]
     assert runs[0] == runs[1]  # deterministic: message ids, tool-call ids
     lines = runs[0]
@@ -43,7 +43,8 @@ def test_the_agent_streams_each_turns_chunks_and_calls_both_tools(snapshot: Any)
     tool_results = [line for line in lines if line.startswith("updates {tools")]
     assert "tool_call_id=call_0_0, name=get_weather" in tool_results[0]
     assert "tool_call_id=call_1_0, name=get_time" in tool_results[1]
-    assert event_snapshot(snapshot) == "\n".join(lines)
+    parts = list(create_agent(agent_model(), make_tools()).stream(user(), stream_mode=["messages", "updates"]))
+    assert event_snapshot == normalize_graph_stream(parts)
 
 
 async def test_the_async_agent_streams_the_same_parts() -> None:
@@ -138,15 +139,16 @@ def tool_node_graph(model: ReplayChatModel, tools: list[BaseTool], **compile_kwa
     return builder.compile(**compile_kwargs)
 
 
-def test_a_tool_node_graph_replays_turn_by_turn(snapshot: Any) -> None:
-    runs = [render(tool_node_graph(agent_model(), make_tools()).stream(user(), stream_mode=["messages", "updates"]))
+def test_a_tool_node_graph_replays_turn_by_turn(event_snapshot: Any) -> None:
+    runs = [list(tool_node_graph(agent_model(), make_tools()).stream(user(), stream_mode=["messages", "updates"]))
             for _ in range(2)]
-    assert runs[0] == runs[1]
-    assert sum(line.startswith("updates {tools") for line in runs[0]) == 2
-    assert event_snapshot(snapshot) == "\n".join(runs[0])
+    assert render(runs[0]) == render(runs[1])
+    assert sum(line.startswith("updates {tools") for line in render(runs[0])) == 2
+    assert normalize_graph_stream(runs[0]) == normalize_graph_stream(runs[1])
+    assert event_snapshot == normalize_graph_stream(runs[0])
 
 
-def test_a_tool_that_raises_gives_the_agent_an_error_message(snapshot: Any) -> None:
+def test_a_tool_that_raises_gives_the_agent_an_error_message(event_snapshot: Any) -> None:
     @tool
     def get_weather(city: str) -> str:
         """The current weather in a city."""
@@ -154,16 +156,17 @@ def test_a_tool_that_raises_gives_the_agent_an_error_message(snapshot: Any) -> N
 
     turns = [TURNS[0], "The weather service| is down, sorry."]
     model = ReplayChatModel.from_turns(turns)
-    lines = render(tool_node_graph(model, [get_weather]).stream(user(), stream_mode="updates"), "updates")
+    parts = list(tool_node_graph(model, [get_weather]).stream(user(), stream_mode="updates"))
+    lines = render(parts, "updates")
     assert "status=error" in lines[1] and "weather service down for Paris" in lines[1]
     # Recorded once, the error result replays strictly; the agent's second turn saw it.
     strict = ReplayChatModel.from_records(model.to_cassette(), strict=True)
     again = render(tool_node_graph(strict, [get_weather]).stream(user(), stream_mode="updates"), "updates")
     assert again == lines
-    assert event_snapshot(snapshot) == "\n".join(lines)
+    assert event_snapshot == normalize_graph_stream(parts, stream_mode="updates")
 
 
-def test_an_interrupt_stops_the_graph_and_command_resume_finishes_it(snapshot: Any) -> None:
+def test_an_interrupt_stops_the_graph_and_command_resume_finishes_it(event_snapshot: Any) -> None:
     @tool
     def get_weather(city: str) -> str:
         """The current weather in a city (a human approves the call)."""
@@ -171,19 +174,22 @@ def test_an_interrupt_stops_the_graph_and_command_resume_finishes_it(snapshot: A
         return f"18°C and sunny in {city}" if answer == "yes" else "not allowed"
 
     lines: list[str] = []
-    for _ in range(2):  # twice in one process: the same lines
+    normalised: list[Any] = []
+    for _ in range(2):  # twice in one process: the same lines, the same normalised parts
         graph = tool_node_graph(ReplayChatModel.from_turns([TURNS[0], "It is| 18°C."]), [get_weather],
                                 checkpointer=InMemorySaver())
         config = {"configurable": {"thread_id": "t1"}}
-        first = render(graph.stream(user(), config, stream_mode="updates"), "updates")
+        stopped = list(graph.stream(user(), config, stream_mode="updates"))
+        first = render(stopped, "updates")
         assert first[-1] == 'updates {__interrupt__: [Interrupt({"approve": "get_weather(\'Paris\')?"})]}'
         assert graph.get_state(config).next == ("tools",)
-        rest = render(graph.stream(Command(resume="yes"), config, stream_mode=["messages", "updates"]))
-        run = [*first, "-- resume --", *rest]
-        assert lines in ([], run)
-        lines = run
+        resumed = list(graph.stream(Command(resume="yes"), config, stream_mode=["messages", "updates"]))
+        run = [*first, "-- resume --", *render(resumed)]
+        both = normalize_graph_stream(stopped, stream_mode="updates") + normalize_graph_stream(resumed)
+        assert lines in ([], run) and normalised in ([], both)
+        lines, normalised = run, both
     assert any("18°C and sunny in Paris" in line for line in lines)
-    assert event_snapshot(snapshot) == "\n".join(lines)
+    assert event_snapshot == normalised
 
 
 def test_the_question_is_what_the_recording_was_sent() -> None:

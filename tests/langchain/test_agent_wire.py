@@ -13,14 +13,17 @@ from langchain.agents import create_agent
 from langchain_anthropic import ChatAnthropic
 from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
+from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import SecretStr
 
 from replaystream import Cassette, CassetteMissError, StrictMismatchError, use_cassette
 from replaystream.emulator import ProviderEmulator, scripted_turns
 from replaystream.langchain.fakes import ReplayChatModel
-from replaystream.langchain.snapshot import event_snapshot
+from replaystream.langchain.graph import normalize_graph_stream
 
 MODES = ["messages", "updates"]
+ALL_MODES = ["values", "updates", "messages", "custom", "debug", "checkpoints", "tasks"]
+CONFIG = {"configurable": {"thread_id": "thread-1"}}
 OFFLINE = {"anthropic": "https://api.anthropic.com", "openai": "https://api.openai.com/v1"}
 
 
@@ -74,14 +77,34 @@ def test_one_cassette_holds_every_turn_with_the_earlier_tool_results(recorded: A
 
 
 @pytest.mark.parametrize("provider", ["anthropic", "openai"])
-def test_the_agent_replays_offline_part_for_part(recorded: Any, provider: str, no_sockets: list[object],
-                                                 snapshot: Any) -> None:
+def test_the_agent_replays_offline_part_for_part(recorded: Any, provider: str, no_sockets: list[object]) -> None:
     path, live = recorded
     for _ in range(2):
         with use_cassette(path, mode="none"):
             assert run_agent(chat_model(provider, OFFLINE[provider])) == live[provider]
     assert sum(" tool_call_chunks=" in line for line in live[provider]) >= 2  # tool calls streamed
-    assert event_snapshot(snapshot) == "\n".join(live[provider])
+
+
+def stream_parts(provider: str, path: Path, modes: Any, subgraphs: bool) -> list[Any]:
+    """The agent (with a checkpointer, for the checkpoint modes) replayed offline in ``modes``:
+    the requests do not depend on the stream mode, so one recording answers every mode."""
+    agent = create_agent(chat_model(provider, OFFLINE[provider]), make_tools(), checkpointer=InMemorySaver())
+    with use_cassette(path, mode="none"):
+        return list(agent.stream(user(), CONFIG, stream_mode=modes, subgraphs=subgraphs))
+
+
+@pytest.mark.parametrize("subgraphs", [False, True], ids=["flat", "subgraphs"])
+@pytest.mark.parametrize("modes", [pytest.param(m, id=m) for m in ALL_MODES] + [pytest.param(ALL_MODES, id="all")])
+@pytest.mark.parametrize("provider", ["anthropic", "openai"])
+def test_every_stream_mode_through_the_real_integration_snapshots(recorded: Any, provider: str, modes: Any,
+                                                                   subgraphs: bool, event_snapshot: Any,
+                                                                   no_sockets: list[object]) -> None:
+    path, _ = recorded
+    first, second = (stream_parts(provider, path, modes, subgraphs) for _ in range(2))
+    normalised = normalize_graph_stream(first, stream_mode=modes)
+    assert normalised == normalize_graph_stream(second, stream_mode=modes)  # two runs, one result
+    assert len(normalised) == len(first)
+    assert event_snapshot == normalised
 
 
 def test_a_changed_tool_result_misses_at_the_wire_level(recorded: Any, no_sockets: list[object]) -> None:
