@@ -117,15 +117,21 @@ def test_a_changed_tool_result_misses_at_the_wire_level(recorded: Any, no_socket
     assert "heavy rain in Paris" in text and "18°C and sunny in Paris" in text
 
 
-def test_the_cassette_drives_replay_chat_model_strictly(recorded: Any) -> None:
+@pytest.mark.parametrize(("provider", "turns", "first_id"), [("anthropic", slice(0, 3), "toolu_replay000"),
+                                                             ("openai", slice(3, 6), "call_replay000")])
+def test_the_cassette_drives_replay_chat_model_strictly(recorded: Any, provider: str, turns: slice,
+                                                        first_id: str) -> None:
+    """Each provider's tool-result format (Anthropic's tool_result blocks, OpenAI's tool
+    role) compares with the agent's ToolMessages."""
     path, live = recorded
     cassette = Cassette.load(path)
-    cassette.interactions = cassette.interactions[:3]  # the Anthropic agent's turns
+    cassette.interactions = cassette.interactions[turns]  # this agent's turns
     model = ReplayChatModel.from_cassette(cassette, strict=True)
     lines = run_agent(model)
     tool_results = [line for line in lines if line.startswith("updates {tools")]
-    assert tool_results == [line for line in live["anthropic"] if line.startswith("updates {tools")]
+    assert tool_results == [line for line in live[provider] if line.startswith("updates {tools")]
+    assert len(tool_results) == 2
     with pytest.raises(StrictMismatchError) as info:
         run_agent(ReplayChatModel.from_cassette(cassette, strict=True), weather="heavy rain")
-    assert "messages[2] (the tool result for tool_call_id 'toolu_replay000' from tool 'get_weather') changed" \
+    assert f"messages[2] (the tool result for tool_call_id '{first_id}' from tool 'get_weather') changed" \
         in str(info.value)
