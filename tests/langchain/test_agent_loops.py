@@ -196,3 +196,12 @@ def test_the_question_is_what_the_recording_was_sent() -> None:
     model = agent_model()
     stream_agent(model, make_tools(), "updates")
     assert model.received[0] == [{"type": "human", "content": QUESTION}]
+
+
+def test_a_malformed_turn_is_named() -> None:
+    from replaystream.langchain.fakes import ChunkFormatError
+
+    with pytest.raises(ChunkFormatError, match=r"turns\[1\].tool_calls\[0\]: expected"):
+        ReplayChatModel.from_turns(["Hi.", {"tool_calls": [{"args": {}}]}])
+    with pytest.raises(ChunkFormatError, match=r"turns\[0\]: unknown key\(s\) \['calls'\]"):
+        ReplayChatModel.from_turns([{"calls": []}])

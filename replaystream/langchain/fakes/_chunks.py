@@ -227,6 +227,9 @@ def turn_chunks(turn: str | Mapping[str, Any] | Sequence[ChunkLike], number: int
     text = turn.get("text")
     chunks: list[dict[str, Any]] = [{"content": p} for p in text.split(sep)] if text else []
     for n, call in enumerate(turn.get("tool_calls") or ()):
+        if not isinstance(call, Mapping) or not isinstance(call.get("name"), str):
+            raise ChunkFormatError(f"turns[{number}].tool_calls[{n}]: expected {{'name': ..., 'args': ...}}, "
+                                   f"found {call!r}")
         args = call.get("args", {})
         pieces = args.split(sep) if isinstance(args, str) else [json.dumps(args, ensure_ascii=False)]
         for k, piece in enumerate(pieces):
