@@ -101,3 +101,19 @@ def test_an_agent_cassette_drives_replay_chat_model_strictly() -> None:
     model = ReplayChatModel.from_cassette(CASSETTES / "agent_updates.json", strict=True)
     lines = asyncio.run(agents.agent_updates(model))
     assert lines == run(BY_NAME["agent_updates"])
+
+
+def test_the_record_script_records_what_the_demo_replays(tmp_path: Path) -> None:
+    """scripts/record_agents.py against the emulator: the new cassette replays to the same
+    lines as the shipped one (the script keeps working as the agent code changes)."""
+    import importlib.util
+
+    from ._tutorial import ROOT
+
+    spec = importlib.util.spec_from_file_location("record_agents", ROOT / "scripts" / "record_agents.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.main(["--dest", str(tmp_path), "agent_subgraph"]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["agent_subgraph.json"]
+    assert run(BY_NAME["agent_subgraph"], tmp_path) == run(BY_NAME["agent_subgraph"])
