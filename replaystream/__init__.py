@@ -40,7 +40,9 @@ _LAZY = {
     "ChunkFormatError": "langchain.fakes",
     "normalize_events": "langchain.events",
     "to_plain": "langchain.events",
+    "normalize_graph_stream": "langchain.graph",
     "render_events": "langchain.snapshot",
+    "render_graph_stream": "langchain.snapshot",
     "EventSnapshotExtension": "langchain.snapshot",
     "event_snapshot": "langchain.snapshot",
     "assert_propagated": "langchain.propagation",
@@ -65,6 +67,7 @@ if TYPE_CHECKING:  # the lazy names, typed; "X as X" exports them (mypy cannot r
         ToolReplayMissError as ToolReplayMissError,
     )
     from .langchain.filtering import collect_events as collect_events, filter_events as filter_events
+    from .langchain.graph import normalize_graph_stream as normalize_graph_stream
     from .langchain.propagation import (
         PropagationError as PropagationError,
         RunTree as RunTree,
@@ -75,6 +78,7 @@ if TYPE_CHECKING:  # the lazy names, typed; "X as X" exports them (mypy cannot r
         EventSnapshotExtension as EventSnapshotExtension,
         event_snapshot as event_snapshot,
         render_events as render_events,
+        render_graph_stream as render_graph_stream,
     )
 
 

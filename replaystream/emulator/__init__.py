@@ -25,6 +25,7 @@ from .scripts import (
 from .gemini import gemini_embeddings, gemini_error, gemini_response, gemini_stream
 from .ollama import NDJSON_HEADERS, ollama_chat_response, ollama_chat_stream, ollama_embeddings, ollama_error
 from .server import ProviderEmulator, ReceivedRequest
+from .turns import scripted_turns
 
 __all__ = [
     "NDJSON_HEADERS", "Pacing", "ProviderEmulator", "ReceivedRequest", "ScriptedResponse", "ToolCall", "anthropic_error",
@@ -32,4 +33,5 @@ __all__ = [
     "bedrock_frame", "bedrock_invoke_stream", "gemini_embeddings", "gemini_error", "gemini_response", "gemini_stream",
     "ollama_chat_response", "ollama_chat_stream", "ollama_embeddings", "ollama_error", "openai_chat_completion",
     "openai_chat_stream", "openai_embeddings", "openai_error", "openai_responses_stream", "plan_writes",
+    "scripted_turns",
 ]

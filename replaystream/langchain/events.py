@@ -44,6 +44,12 @@ _SCALARS = (str, int, float, bool, type(None))
 _MISSING = object()
 _PLAIN_DATA_KEYS = frozenset({"input", "output", "chunk"})  # str values there pass as they are
 _ABSENT = "<filtered>"  # the name given to parents that are not in the stream
+# LangGraph: checkpoint namespaces (``node:<task id>|child:<task id>``) and the maps keyed
+# by them; checkpoint ids; interrupt ids (a 32-digit hash of the namespace).
+_NS_KEYS = frozenset({"checkpoint_ns", "langgraph_checkpoint_ns", "parent_ns"})
+_NS_MAP_KEYS = frozenset({"checkpoint_map", "parents"})
+_CHECKPOINT_KEYS = frozenset({"checkpoint_id", "parent_checkpoint_id"})
+_HASH_RE = re.compile(r"[0-9a-f]{32}")
 
 
 def run_type(kind: str, name: str = "") -> str:
@@ -65,12 +71,29 @@ class _Labels:
         self._per_name: dict[str, int] = {}
         self._counters: dict[str, int] = {}
         self._scrubbed: dict[str, str] = {}
+        self._tasks: dict[str, int] = {}
+        self._namespaces: dict[str, str] = {}
 
     def add_run(self, run_id: str, name: str) -> None:
         self._label(run_id, name, self._per_name, "#")
 
     def other(self, raw: str, prefix: str) -> str:
         return self._label(raw, prefix, self._counters, ":")
+
+    def task(self, raw: str, name: str) -> str:
+        """A LangGraph task id: ``<node name>#<n>``, n counting that node's tasks (not its runs)."""
+        return self._label(raw, name, self._tasks, "#")
+
+    def namespace(self, ns: str) -> str:
+        """``parent:<task id>|child:<task id>`` -> ``parent#0|child#0``; other text is kept."""
+        done = self._namespaces.get(ns)
+        if done is None:
+            segments = []
+            for segment in ns.split("|"):
+                name, sep, task = segment.rpartition(":")
+                segments.append(self.task(task, name) if sep and name else segment)
+            done = self._namespaces[ns] = "|".join(segments)
+        return done
 
     def parent(self, raw: str) -> str:
         """A parent that never shows up as a run: filtered out (``include_names=...``), or never
@@ -109,6 +132,9 @@ def _is_id_key(key: str) -> bool:
     return key == "id" or key.endswith("_id")
 
 
+_KINDS: dict[type, str] = {}  # class -> "mapping", "model" or "" (anything else)
+
+
 class _Plain:
     """Turns objects into plain data, sharing one label map."""
 
@@ -119,12 +145,17 @@ class _Plain:
         cls = type(obj)
         if cls is str or cls is int or cls is float or cls is bool or obj is None:
             return obj
-        if cls is dict or isinstance(obj, Mapping):
+        if cls is dict:
             return self.mapping(obj, meta)
         if cls is list or cls is tuple:
             return [self.convert(v, meta) for v in obj]
-        if isinstance(obj, BaseModel):
+        kind = _KINDS.get(cls)
+        if kind is None:  # isinstance on an ABC is slow: decide once per class
+            kind = _KINDS[cls] = "mapping" if isinstance(obj, Mapping) else "model" if isinstance(obj, BaseModel) else ""
+        if kind == "model":
             return self.model(obj, meta)
+        if kind == "mapping":
+            return self.mapping(obj, meta)
         return self.other(obj, meta)
 
     def mapping(self, obj: Mapping[Any, Any], meta: bool) -> dict[str, Any]:
@@ -137,8 +168,12 @@ class _Plain:
     def field(self, key: str, value: Any, meta: bool) -> Any:
         cls = type(value)
         if cls is str:
+            if key in _NS_KEYS:
+                return self.labels.namespace(value)
             if len(value) >= 36 and _is_id_key(key):
-                return self.labels.scrub(value)
+                return self.labels.scrub(value, "checkpoint" if key in _CHECKPOINT_KEYS else "id")
+            if key == "id" and len(value) == 32 and _HASH_RE.fullmatch(value):
+                return self.labels.other(value, "interrupt")
             if meta and key in _TIME_KEYS:
                 return _TIMESTAMP
             return value
@@ -148,6 +183,8 @@ class _Plain:
             return [self.labels.scrub(v) if type(v) is str else self.convert(v, meta) for v in value]
         if key in _META_KEYS and not meta:
             return self.convert(value, True)
+        if key in _NS_MAP_KEYS and cls is dict and all(type(k) is str for k in value):
+            return {self.labels.namespace(k): self.field("checkpoint_id", v, meta) for k, v in value.items()}
         return self.convert(value, meta)
 
     def model(self, obj: BaseModel, meta: bool) -> dict[str, Any]:
@@ -156,10 +193,17 @@ class _Plain:
         fields = _FIELDS.get(cls)
         if fields is None:
             fields = _FIELDS[cls] = _model_defaults(cls)
-        values = obj.__dict__
-        for name, default in fields:
-            value = values.get(name, _MISSING)
-            if value is _MISSING or (default is not _MISSING and _same(value, default)):
+        get = obj.__dict__.get
+        for name, default, empty in fields:
+            value = get(name, _MISSING)
+            # ``is`` first: most fields hold their default object itself (None, False, a
+            # literal type name); an empty-container default needs only a type and a length.
+            if value is default or value is _MISSING:
+                continue
+            if empty is not None:
+                if type(value) is empty and not value:
+                    continue
+            elif default is not _MISSING and _same(value, default):
                 continue
             if name == "id" and type(value) is str and cls.__name__ == "Document":
                 out[name] = self.labels.scrub(value, "doc")
@@ -178,6 +222,9 @@ class _Plain:
             return self.labels.scrub(str(obj))
         if isinstance(obj, _dt.date | _dt.time | _dt.timedelta):
             return _DATETIME
+        if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # a NamedTuple (LangGraph's StateSnapshot)
+            named = dict(zip(obj._fields, obj, strict=True))
+            return {TYPE_KEY: type(obj).__name__, **{k: self.field(k, v, meta) for k, v in named.items()}}
         if isinstance(obj, list | tuple):
             return [self.convert(v, meta) for v in obj]
         if isinstance(obj, set | frozenset):
@@ -205,12 +252,14 @@ def _same(value: Any, default: Any) -> bool:
         return False
 
 
-_FIELDS: dict[type[BaseModel], tuple[tuple[str, Any], ...]] = {}
+_FIELDS: dict[type[BaseModel], tuple[tuple[str, Any, type | None], ...]] = {}
+_EMPTY_TYPES = (list, dict, tuple, str)
 
 
-def _model_defaults(cls: type[BaseModel]) -> tuple[tuple[str, Any], ...]:
-    """``(field name, default)`` of a pydantic model; ``_MISSING`` when required."""
-    out: list[tuple[str, Any]] = []
+def _model_defaults(cls: type[BaseModel]) -> tuple[tuple[str, Any, type | None], ...]:
+    """``(field name, default, its type when it is an empty list/dict/tuple/str)`` of a
+    pydantic model; the default is ``_MISSING`` when the field is required."""
+    out: list[tuple[str, Any, type | None]] = []
     for name, info in cls.model_fields.items():
         if info.exclude:
             continue
@@ -223,7 +272,8 @@ def _model_defaults(cls: type[BaseModel]) -> tuple[tuple[str, Any], ...]:
             default = _MISSING
         else:
             default = info.default
-        out.append((name, default))
+        empty = type(default) if type(default) in _EMPTY_TYPES and not default else None
+        out.append((name, default, empty))
     return tuple(out)
 
 

@@ -28,8 +28,9 @@ from typing import Any
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from .events import EVENT_KEYS, TYPE_KEY, gc_paused, normalize_events
+from .graph import GRAPH_PART_KEYS, normalize_graph_stream
 
-__all__ = ["EventSnapshotExtension", "event_snapshot", "render_event", "render_events"]
+__all__ = ["EventSnapshotExtension", "event_snapshot", "render_event", "render_events", "render_graph_stream"]
 
 _KIND_WIDTH = 20
 _EVENT_KEYSET = frozenset(EVENT_KEYS)
@@ -172,11 +173,77 @@ def render_events(events: Iterable[Mapping[str, Any]], *, metadata: bool = False
     return "\n".join(lines) + "\n" if lines else ""
 
 
+_MODE_WIDTH = len("checkpoints")
+
+
+class _GraphRenderer:
+    """``<mode> <namespace or -> <data>``; a message as ``Type(...)`` and its node and step.
+
+    A model call's chunks share one (normalised) metadata dict and one namespace, so the
+    head and the metadata suffix are made once each."""
+
+    def __init__(self, metadata: bool) -> None:
+        self.metadata = metadata
+        self.heads: dict[tuple[Any, Any], str] = {}
+        self.metas: dict[int, tuple[Any, str]] = {}
+
+    def meta(self, meta: dict[str, Any]) -> str:
+        hit = self.metas.get(id(meta))
+        if hit is None or hit[0] is not meta:
+            if self.metadata:
+                text = f"meta={_fmt({k: v for k, v in meta.items() if k != 'lc_versions'})}"
+            else:
+                text = " ".join(f"{short}={_fmt_arg(meta[key])}" for key, short in
+                                (("langgraph_node", "node"), ("langgraph_step", "step")) if key in meta)
+            hit = self.metas[id(meta)] = (meta, text)
+        return hit[1]
+
+    def line(self, part: Mapping[str, Any]) -> str:
+        mode, ns = part.get("type"), part.get("ns")
+        head = self.heads.get((mode, ns))
+        if head is None:
+            head = self.heads[(mode, ns)] = f"{str(mode or '?').ljust(_MODE_WIDTH)} {ns or '-'} "
+        data = part.get("data")
+        if mode == "messages" and type(data) is list and len(data) == 2 and type(data[1]) is dict:
+            suffix = self.meta(data[1])
+            text = head + _fmt_data(data[0], None) + (" " + suffix if suffix else "")
+        else:
+            text = head + _fmt_data(data, None)
+        if len(part) > len(GRAPH_PART_KEYS):
+            # Keys a typed (v2) part adds, such as an empty ``interrupts``: shown only when set.
+            text += "".join(f" {k}={_fmt_data(part[k], None)}" for k in sorted(part)
+                            if k not in GRAPH_PART_KEYS and part[k])
+        return text
+
+
+def render_graph_stream(parts: Iterable[Any], *, stream_mode: str | list[str] | None = None,
+                        metadata: bool = False) -> str:
+    """The snapshot text of a graph stream (raw parts or :func:`normalize_graph_stream` output):
+    one line per part, ``<stream mode> <namespace label, - for the root graph> <data>``.
+
+    ``messages`` parts show the message and its node and step; ``metadata=True`` shows
+    all their metadata but ``lc_versions``::
+
+        text = render_graph_stream(graph.stream(inputs, stream_mode=["updates", "messages"], subgraphs=True))
+    """
+    with gc_paused():
+        line = _GraphRenderer(metadata).line
+        lines = [line(p) for p in normalize_graph_stream(parts, stream_mode=stream_mode)]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _is_graph_stream(data: list[Any]) -> bool:
+    first = data[0] if data else None
+    return isinstance(first, Mapping) and "ns" in first and "type" in first and "event" not in first
+
+
 class EventSnapshotExtension(SingleFileSnapshotExtension):
     """syrupy extension: one ``<test name>.events.txt`` file per snapshot, one event per line.
 
-    Accepts raw ``astream_events`` events, normalised ones, or text already made by
-    :func:`render_events` (to snapshot with options such as ``metadata=True``)::
+    Accepts raw ``astream_events`` events, normalised ones, graph stream parts normalised by
+    :func:`~replaystream.langchain.graph.normalize_graph_stream` (or typed v2 parts), or text
+    already made by :func:`render_events` / :func:`render_graph_stream` (to snapshot with
+    options such as ``metadata=True``)::
 
         def test_chain(snapshot):
             assert snapshot.use_extension(EventSnapshotExtension) == events
@@ -192,7 +259,8 @@ class EventSnapshotExtension(SingleFileSnapshotExtension):
             return data
         if isinstance(data, Mapping):
             data = [data]
-        return render_events(data)
+        data = data if isinstance(data, list) else list(data)
+        return render_graph_stream(data) if _is_graph_stream(data) else render_events(data)
 
 
 def event_snapshot(snapshot: Any) -> Any:

@@ -19,11 +19,14 @@ from pathlib import Path
 
 from ..errors import ReplayStreamError, require_extras
 
-#: The tutorial runs the real ChatAnthropic, OpenAIEmbeddings and a FAISS retriever.
+#: The tutorial runs the real ChatAnthropic, OpenAIEmbeddings and a FAISS retriever. The agent
+#: sections also need AGENT_EXTRAS (LangGraph); without them they say so and are skipped,
+#: so the quick start installs DEMO_EXTRAS + AGENT_EXTRAS to show every section.
 DEMO_EXTRAS = ("langchain", "faiss")
 require_extras("replaystream demo", *DEMO_EXTRAS)  # the boundary: before anything imports them
 
-from .runner import SECTIONS, UnknownSectionError, default_cassette_dir, pick, replay
+from .agents import AGENT_EXTRAS, AGENT_SECTIONS, AgentSection, replay_agent, skipped_reason
+from .runner import SECTIONS, Section, UnknownSectionError, default_cassette_dir, pick, replay
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -35,7 +38,7 @@ def run_demo(cassette_dir: Path | None = None, sections: list[str] | None = None
     package data in a checkout and an installed wheel alike).
     """
     try:
-        chosen = pick(sections)
+        chosen = _pick(sections)
     except UnknownSectionError as exc:
         print(f"replaystream demo: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -53,8 +56,12 @@ def run_demo(cassette_dir: Path | None = None, sections: list[str] | None = None
             print()
         print(f"== {sec.name}: {sec.seed_section} ==")
         print(f"   (cassette: {folder / sec.cassette})" if sec.cassette else "   (no model call: no cassette)")
+        skipped = skipped_reason() if isinstance(sec, AgentSection) else None
+        if skipped:
+            print(skipped)
+            continue
         try:
-            outcome = asyncio.run(replay(sec, folder))
+            lines = asyncio.run(replay_agent(sec, folder) if isinstance(sec, AgentSection) else _lines(sec, folder))
         except Exception as exc:
             cause = _replay_error(exc)
             if cause is None:
@@ -62,13 +69,25 @@ def run_demo(cassette_dir: Path | None = None, sections: list[str] | None = None
             failed += 1
             print(f"FAILED: {cause}")
             continue
-        for line in outcome.lines:
+        for line in lines:
             print(line)
         sys.stdout.flush()
     if failed:
         print(f"replaystream demo: {failed} of {len(chosen)} section(s) failed", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+async def _lines(sec: Section, folder: Path) -> list[str]:
+    return (await replay(sec, folder)).lines
+
+
+def _pick(names: list[str] | None) -> list[Section | AgentSection]:
+    """The tutorial sections asked for, then the agent sections asked for (all when none is named)."""
+    agents = [s for s in AGENT_SECTIONS if not names or s.name in names]
+    rest = [n for n in names or () if n not in {s.name for s in AGENT_SECTIONS}]
+    tutorial: list[Section | AgentSection] = list(pick(rest)) if rest or not names else []
+    return tutorial + list(agents)
 
 
 def _replay_error(exc: BaseException) -> ReplayStreamError | None:
@@ -87,4 +106,4 @@ def _replay_error(exc: BaseException) -> ReplayStreamError | None:
     return None
 
 
-__all__ = ["SECTIONS", "run_demo"]
+__all__ = ["AGENT_EXTRAS", "AGENT_SECTIONS", "SECTIONS", "run_demo"]

@@ -59,10 +59,11 @@ def test_the_readme_lists_every_extra_and_its_packages() -> None:
 
 
 def test_the_quick_start_installs_what_the_demo_needs_and_runs_the_ci_test_command() -> None:
-    from replaystream.tutorial.demo import DEMO_EXTRAS
+    from replaystream.tutorial.demo import AGENT_EXTRAS, DEMO_EXTRAS
 
     demo, tests = [line for line in README.split("## Quick start", 1)[1].split("```")[1].splitlines()[1:] if line]
-    assert f'pip install ".[{",".join(DEMO_EXTRAS)}]" && replaystream demo' in demo
+    # What the demo needs, and what its agent sections need (without it they are skipped).
+    assert f'pip install ".[{",".join(DEMO_EXTRAS + AGENT_EXTRAS)}]" && replaystream demo' in demo
     assert 'pip install -e ".[dev]" && python -m pytest -n 2' in tests
     ci = (ROOT / ".ci" / "run").read_text("utf-8")
     assert 'pip install -q -e ".[dev]"' in ci and "python -m pytest -n 2 " in ci

@@ -79,7 +79,9 @@ def test_check_passes_on_the_tutorial_cassettes(capsys: pytest.CaptureFixture[st
 
 
 def test_one_cassette_per_model_section_and_no_other() -> None:
-    expected = {s.cassette for s in SECTIONS if s.cassette}
+    from replaystream.tutorial.agents import AGENT_SECTIONS
+
+    expected = {s.cassette for s in SECTIONS if s.cassette} | {s.cassette for s in AGENT_SECTIONS}
     assert {p.name for p in CASSETTES.glob("*.json")} == expected
 
 

@@ -107,6 +107,9 @@ def fakes() -> tuple[str, list[Document], Any]:
     recorded: replaystream.RecordedResponse = replaystream.RecordedResponse.build([{"content": "Hi"}, {"content": "!"}])
     streamed = "".join(str(c.content) for c in replaystream.ReplayChatModel(responses=[recorded]).stream("hi"))
     assert streamed == "Hi!"
+    agent_model: replaystream.ReplayChatModel = replaystream.ReplayChatModel.from_turns(
+        [{"text": "Looking.", "tool_calls": [{"name": "search", "args": {"query": "bears"}}]}, "Found| it."])
+    assert agent_model.invoke("find bears").tool_calls[0]["id"] == "call_0_0"
 
     embeddings: replaystream.ReplayEmbeddings = replaystream.ReplayEmbeddings.from_vectors(
         {"harrison worked at langchain": [1.0, 0.0], "harrison likes spicy food": [0.0, 1.0]})
@@ -131,6 +134,9 @@ async def events() -> replaystream.RunTree:
     text: str = replaystream.render_events(normalized)
     assert "shout" in text
     tree: replaystream.RunTree = replaystream.run_tree(collected)
+    parts: list[dict[str, Any]] = replaystream.normalize_graph_stream([((), "custom", {"n": 1})])
+    graph_text: str = replaystream.render_graph_stream(parts, metadata=True)
+    assert graph_text.startswith("custom")
     try:
         return replaystream.assert_propagated(collected, expect_children={"shout": []})
     except replaystream.PropagationError:

@@ -134,6 +134,10 @@ _set = object.__setattr__
 #: Fields LangChain mutates or merges in place; copied deeply when not empty.
 _MUTABLE = ("content", "response_metadata", "additional_kwargs", "tool_call_chunks",
             "tool_calls", "invalid_tool_calls", "usage_metadata")
+#: Fields ``BaseChatModel`` assigns on each streamed chunk.
+_STREAM_SET = frozenset({"id", "response_metadata"})
+#: ``ChatGenerationChunk(message=...)``'s fields set; LangChain never assigns to a generation.
+_GENERATION_SET = {"message", "text"}
 
 
 def fresh_copy(template: AIMessageChunk, msg_id: str | None) -> AIMessageChunk:
@@ -144,7 +148,10 @@ def fresh_copy(template: AIMessageChunk, msg_id: str | None) -> AIMessageChunk:
     not the copying itself, is what separates a replayed chunk from a pre-built one.
     The containers LangChain mutates or merges in place are copied when not empty;
     an empty ``__pydantic_extra__`` is shared (only setting an unknown attribute on a
-    message would write to it).
+    message would write to it), and so is the set of fields set: it already names the
+    two LangChain assigns while streaming (``id``, ``response_metadata``), so pydantic's
+    ``__setattr__`` adds nothing to it. Two fewer tracked objects a chunk keeps a
+    10,000-chunk ``stream_mode="messages"`` run out of a full collection.
     """
     src = template.__dict__
     data = src.copy()
@@ -158,7 +165,10 @@ def fresh_copy(template: AIMessageChunk, msg_id: str | None) -> AIMessageChunk:
     _set(msg, "__dict__", data)
     extra = template.__pydantic_extra__
     _set(msg, "__pydantic_extra__", dict(extra) if extra else extra)
-    _set(msg, "__pydantic_fields_set__", set(template.__pydantic_fields_set__))
+    fields_set = template.__pydantic_fields_set__
+    if not _STREAM_SET <= fields_set:  # a template not made by chunk_from_json: once per template
+        fields_set.update(_STREAM_SET)
+    _set(msg, "__pydantic_fields_set__", fields_set)
     private = template.__pydantic_private__
     _set(msg, "__pydantic_private__", dict(private) if private else private)
     return msg
@@ -182,7 +192,7 @@ def generation(message: AIMessageChunk, text: str) -> ChatGenerationChunk:
     _set(gen, "__dict__", {"text": text, "generation_info": None, "type": "ChatGenerationChunk",
                            "message": message})
     _set(gen, "__pydantic_extra__", None)
-    _set(gen, "__pydantic_fields_set__", {"message", "text"})
+    _set(gen, "__pydantic_fields_set__", _GENERATION_SET)
     _set(gen, "__pydantic_private__", None)
     return gen
 
@@ -191,6 +201,44 @@ def split_text(text: str, sep: str = "|") -> list[dict[str, Any]]:
     """``"a| b|"`` -> chunks ``"a"``, ``" b"``, ``""``; the last is ``chunk_position="last"``."""
     parts = text.split(sep)
     chunks: list[dict[str, Any]] = [{"content": p} for p in parts]
+    chunks[-1]["chunk_position"] = "last"
+    return chunks
+
+
+def turn_chunks(turn: str | Mapping[str, Any] | Sequence[ChunkLike], number: int,
+                sep: str = "|") -> list[Any]:
+    """One agent turn as chunk dicts: text cut at ``sep``, then each tool call streamed as
+    ``tool_call_chunks`` (its name and id first, then the argument pieces).
+
+    ``turn`` is a text, a list of chunks (kept), or ``{"text": ..., "tool_calls": [...]}``
+    where a call is ``{"name": ..., "args": {...} or "JSON| cut|at sep", "id": ...}``. A
+    call without an id gets ``call_<turn>_<n>``: the same on every run.
+
+    >>> turn_chunks({"tool_calls": [{"name": "search", "args": '{"q":| "bears"}'}]}, 0)[0]["tool_call_chunks"]
+    [{'name': 'search', 'args': '{"q":', 'id': 'call_0_0', 'index': 0, 'type': 'tool_call_chunk'}]
+    """
+    if isinstance(turn, str):
+        return split_text(turn, sep)
+    if not isinstance(turn, Mapping):
+        return list(turn)
+    unknown = sorted(set(turn) - {"text", "tool_calls"})
+    if unknown:
+        raise ChunkFormatError(f"turns[{number}]: unknown key(s) {unknown}; a turn may have 'text' and 'tool_calls'")
+    text = turn.get("text")
+    chunks: list[dict[str, Any]] = [{"content": p} for p in text.split(sep)] if text else []
+    for n, call in enumerate(turn.get("tool_calls") or ()):
+        if not isinstance(call, Mapping) or not isinstance(call.get("name"), str):
+            raise ChunkFormatError(f"turns[{number}].tool_calls[{n}]: expected {{'name': ..., 'args': ...}}, "
+                                   f"found {call!r}")
+        args = call.get("args", {})
+        pieces = args.split(sep) if isinstance(args, str) else [json.dumps(args, ensure_ascii=False)]
+        for k, piece in enumerate(pieces):
+            head = {"name": call["name"], "id": call.get("id") or f"call_{number}_{n}"} if k == 0 else \
+                {"name": None, "id": None}
+            chunks.append({"content": "", "tool_call_chunks": [{**head, "args": piece, "index": n,
+                                                                 "type": "tool_call_chunk"}]})
+    if not chunks:
+        chunks.append({"content": ""})
     chunks[-1]["chunk_position"] = "last"
     return chunks
 

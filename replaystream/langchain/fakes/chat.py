@@ -9,30 +9,28 @@ content blocks, ``usage_metadata``, ``response_metadata``, ``tool_call_chunks``,
 from __future__ import annotations
 
 import os
-
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from operator import itemgetter
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.language_models.chat_models import BaseChatModel, generate_from_stream
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from langchain_core.utils.pydantic import is_basemodel_subclass
 from langchain_core.language_models.base import LangSmithParams
 from pydantic import BaseModel, PrivateAttr, field_validator
 
 from ...cassette.model import Cassette, Record
-from ...errors import CassetteError, CassetteMissError, StrictMismatchError, UsageError
+from ...errors import CassetteError, CassetteMissError, StrictMismatchError
 from . import _pacing
-from ._chunks import (ChunkLike, RecordedResponse, closing_chunk, fresh_copy, generation, request_diff, request_view,
+from ._chunks import (ChunkLike, RecordedResponse, closing_chunk, fresh_copy, generation, request_view, turn_chunks,
                       split_text)
+from ._conversation import mismatch
+from ._structured import parsed_output
 from .errors import ChunkFormatError
 
 RECORD_KIND = "chat_chunks"
@@ -55,9 +53,7 @@ class ReplayChatModel(BaseChatModel):
         [c.content for c in model.stream("What color is a polar bear?")]
         # ['Polar bears actually', ' have transparent', ' fur.']
 
-    Several responses (an agent loop) are replayed in order::
-
-        ReplayChatModel(responses=[[tool_call_chunk], [{"content": "Done."}]])
+    Several responses (an agent loop, see :meth:`from_turns`) are replayed in order.
 
     Chunks without a recorded id get ``f"{id_prefix}-{response index}"``, so two runs
     produce the same ids; a response that does not end with a ``chunk_position="last"``
@@ -87,6 +83,7 @@ class ReplayChatModel(BaseChatModel):
     _received: list[list[dict[str, Any]]] = PrivateAttr(default_factory=list)
     _clock: _pacing.Clock = PrivateAttr(default=_pacing.REAL_CLOCK)
     _serialized_base: dict[str, Any] | None = PrivateAttr(default=None)
+    _seen: dict[int, list[dict[str, Any]]] = PrivateAttr(default_factory=dict)  # response -> first input
 
     def __init__(self, *, responses: Iterable[ResponseLike] = (),
                  requests: Sequence[Sequence[Any] | None] | None = None,
@@ -141,6 +138,21 @@ class ReplayChatModel(BaseChatModel):
         if response_metadata is not None:
             chunks[-1]["response_metadata"] = dict(response_metadata)
         return cls.from_chunks(chunks, **kwargs)
+
+    @classmethod
+    def from_turns(cls, turns: Sequence[str | Mapping[str, Any] | Sequence[ChunkLike]], *, sep: str = "|",
+                   **kwargs: Any) -> ReplayChatModel:
+        """An agent loop: one response per model turn, tool calls streamed as ``tool_call_chunks``.
+
+        Example (``create_agent(model, [get_weather])`` calls the tool with id ``call_0_0``)::
+
+            ReplayChatModel.from_turns([{"text": "Let me look.", "tool_calls": [
+                {"name": "get_weather", "args": {"city": "Paris"}}]}, "It is| sunny."])
+
+        :meth:`to_cassette` after a run stores what each turn was sent: replayed from it with
+        ``strict=True``, a changed tool result fails naming its message.
+        """
+        return cls(responses=[turn_chunks(t, n, sep) for n, t in enumerate(turns)], **kwargs)
 
     @classmethod
     def from_responses(cls, responses: Sequence[RecordedResponse], *,
@@ -226,11 +238,14 @@ class ReplayChatModel(BaseChatModel):
         return {key: getattr(self, attr) for key, attr in _IDENTITY_FIELDS.items()}
 
     def to_records(self, name: str | None = None) -> list[Record]:
-        """One ``Record(kind="chat_chunks")`` per response; ``from_records`` reads them back."""
+        """One ``Record(kind="chat_chunks")`` per response; ``from_records`` reads them back.
+
+        A response recorded without its request stores the first input it was replayed with."""
         label = name or self.name or "chat"
         return [Record(RECORD_KIND, label, {"identity": {**self.identity(), **(r.identity or {})},
-                                            "request": r.request, "chunks": r.to_json()})
-                for r in self._responses]
+                                            "request": r.request if r.request is not None else self._seen.get(n),
+                                            "chunks": r.to_json()})
+                for n, r in enumerate(self._responses)]
 
     def to_record(self, index: int = 0, name: str | None = None) -> Record:
         return self.to_records(name)[index]
@@ -307,11 +322,12 @@ class ReplayChatModel(BaseChatModel):
         index, response = self._sequencer.take()
         actual = request_view(messages)
         self._received.append(actual)
-        if self.strict and response.request is not None and response.request != actual:
+        self._seen.setdefault(index, actual)
+        differs = mismatch(response.request, actual) if self.strict and response.request is not None else None
+        if differs is not None:
             raise StrictMismatchError(
                 f"{self._label()}: call {len(self._received)} (response {index}) got input "
-                f"messages that differ from the recorded request:\n"
-                f"{request_diff(response.request, actual)}\n"
+                f"messages that differ from the recorded request: {differs}\n"
                 "  hint: re-record the response, or pass strict=False to replay regardless")
         msg_id = f"{self.id_prefix}-{index}"
         chunks, texts = response.chunks, response.texts
@@ -380,20 +396,4 @@ class ReplayChatModel(BaseChatModel):
         method = method or ("json_schema" if self.provider == "openai" else "function_calling")
         if method == "function_calling":
             return super().with_structured_output(schema, include_raw=include_raw, strict=strict, **kwargs)
-        if method not in ("json_schema", "json_mode"):
-            raise UsageError(f"unknown method {method!r}: use function_calling, json_schema or json_mode")
-        if kwargs:
-            raise UsageError(f"Received unsupported arguments {kwargs}")
-        llm = self.bind(ls_structured_output_format={"kwargs": {"method": method, "strict": strict},
-                                                     "schema": schema})
-        parser: Runnable[Any, Any]
-        if isinstance(schema, type) and is_basemodel_subclass(schema):
-            parser = PydanticOutputParser(pydantic_object=schema)
-        else:
-            parser = JsonOutputParser()
-        if not include_raw:
-            return llm | parser
-        with_parsed = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser,
-                                                 parsing_error=lambda _: None)
-        fallback = RunnablePassthrough.assign(parsed=lambda _: None)
-        return RunnableMap(raw=llm) | with_parsed.with_fallbacks([fallback], exception_key="parsing_error")
+        return parsed_output(self, schema, method, include_raw=include_raw, strict=strict, **kwargs)
