@@ -53,7 +53,7 @@ def _defaults(cls: type[BaseModel]) -> list[tuple[str, Any]]:
 
 def model_converter(cls: type[BaseModel], str_kept_below: Callable[[str], int | None]) -> ModelConverter:
     """The converter of ``cls``. ``str_kept_below(key)``: a ``str`` value of that key shorter
-    than this is kept as it is without asking ``field`` (``None``: always ask)."""
+    than this is kept as it is without asking ``field`` (``0``: any length; ``None``: always ask)."""
     done = CONVERTERS.get(cls)
     if done is not None:
         return done
@@ -72,7 +72,8 @@ def model_converter(cls: type[BaseModel], str_kept_below: Callable[[str], int | 
         if name == "id" and cls.__name__ == "Document":
             value = "doc_id(v) if type(v) is str else field('id', v, meta)"
         elif (limit := str_kept_below(name)) is not None:
-            value = f"v if type(v) is str and len(v) < {limit} else field({name!r}, v, meta)"
+            short = f" and len(v) < {limit}" if limit else ""
+            value = f"v if type(v) is str{short} else field({name!r}, v, meta)"
         else:
             value = f"field({name!r}, v, meta)"
         lines += [f"    v = get({name!r}, M)", f"    if {test}:", f"        out[{name!r}] = {value}"]

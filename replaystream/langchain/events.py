@@ -234,10 +234,11 @@ class _Plain:
 
 
 def _str_kept_below(key: str) -> int | None:
-    """The length under which :meth:`_Plain.field` returns a ``str`` value of ``key`` unchanged."""
+    """The length under which :meth:`_Plain.field` returns a ``str`` value of ``key`` unchanged
+    (0: any length; None: it may change any)."""
     if key in _NS_KEYS or key in _TIME_KEYS:
         return None
-    return 32 if _is_id_key(key) else 1 << 62
+    return 32 if _is_id_key(key) else 0
 
 
 def to_plain(obj: Any) -> Any:

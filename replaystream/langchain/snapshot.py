@@ -72,11 +72,11 @@ def _fmt_typed(value: Mapping[str, Any], own_label: str | None) -> str:
     shape = (type_name, *value)
     plan = _PLANS.get(shape)
     if plan is None:
-        keys = [k for k in value if k != TYPE_KEY]
+        shown = [k for k in value if k != TYPE_KEY]
         content = type_name.endswith(_MESSAGE_SUFFIXES) and "content" in value
         if content:
-            keys.remove("content")
-        plan = _PLANS[shape] = (content, tuple(sorted(keys)))
+            shown.remove("content")
+        plan = _PLANS[shape] = (content, tuple(sorted(shown)))
     content, keys = plan
     args = [_fmt_arg(value["content"])] if content else []
     for key in keys:
