@@ -240,8 +240,10 @@ def render_graph_stream(parts: Iterable[Any], *, stream_mode: str | list[str] | 
 
 
 def _is_graph_stream(data: list[Any]) -> bool:
+    """Graph parts: normalised or typed (v2) ones, or the tuples of several modes / subgraphs
+    (an event stream is never made of tuples)."""
     first = data[0] if data else None
-    return isinstance(first, Mapping) and "ns" in first and "type" in first and "event" not in first
+    return type(first) is tuple or isinstance(first, Mapping) and "ns" in first and "type" in first and "event" not in first
 
 
 class EventSnapshotExtension(SingleFileSnapshotExtension):
