@@ -187,7 +187,7 @@ class _Plain:
             return [self.labels.scrub(v) if type(v) is str else self.convert(v, meta) for v in value]
         if key in _META_KEYS and not meta:
             return self.convert(value, True)
-        if key in _NS_MAP_KEYS and cls is dict and all(type(k) is str for k in value):
+        if key in _NS_MAP_KEYS and cls is dict and all(type(k) is str and type(v) is str for k, v in value.items()):
             return {self.labels.namespace(k): self.field("checkpoint_id", v, meta) for k, v in value.items()}
         return self.convert(value, meta)
 
