@@ -5,7 +5,7 @@ whose ``second`` node is a subgraph streaming as many, run with
 ``stream_mode=["values", "updates", "messages", "custom", "tasks"]`` and ``subgraphs=True``;
 the parts are collected once per round, then ``normalize_graph_stream`` and
 ``render_graph_stream`` (what a snapshot assertion does) are timed on them. Target: at
-most 0.1x the run. Best of three, interleaved.
+most 0.1x the run. Best of five, interleaved (the machine is shared: three were too noisy).
 
 ``python -m benchmarks --json --only graph_stream`` prints the result as JSON.
 """
@@ -44,7 +44,7 @@ def _graph(n_chunks: int) -> Any:
             .add_edge(START, "first").add_edge("first", "second").add_edge("second", END).compile())
 
 
-def run(n_chunks: int = 5000, rounds: int = 3) -> dict[str, Any]:
+def run(n_chunks: int = 5000, rounds: int = 5) -> dict[str, Any]:
     holder: dict[str, list[Any]] = {}
 
     def run_graph() -> None:

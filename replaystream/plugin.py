@@ -375,7 +375,8 @@ def replay_chat_model(request: pytest.FixtureRequest, replay_cassette: Session) 
 def event_snapshot(request: pytest.FixtureRequest) -> Any:
     """syrupy's ``snapshot``, writing one-event-per-line ``.events.txt`` files.
 
-    ``assert event_snapshot == events`` takes raw ``astream_events`` output or normalised events.
+    ``assert event_snapshot == events`` takes raw ``astream_events`` output or normalised events,
+    and graph stream parts normalised by ``normalize_graph_stream``.
     """
     _require_langchain("event_snapshot")  # before syrupy's fixture is asked for: it may not exist
     from .langchain.snapshot import event_snapshot as use

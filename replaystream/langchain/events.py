@@ -25,6 +25,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ._models import CONVERTERS, model_converter, same
+
 __all__ = ["EVENT_KEYS", "TYPE_KEY", "gc_paused", "normalize_events", "run_type", "to_plain"]
 
 #: Keys of a v2 event, in the order a normalised event lists them.
@@ -41,7 +43,6 @@ _TIME_KEYS = frozenset({"created", "created_at", "timestamp", "start_time", "end
 _TIMESTAMP = "<timestamp>"
 _DATETIME = "<datetime>"
 _SCALARS = (str, int, float, bool, type(None))
-_MISSING = object()
 _PLAIN_DATA_KEYS = frozenset({"input", "output", "chunk"})  # str values there pass as they are
 _ABSENT = "<filtered>"  # the name given to parents that are not in the stream
 # LangGraph: checkpoint namespaces (``node:<task id>|child:<task id>``) and the maps keyed
@@ -140,6 +141,8 @@ class _Plain:
 
     def __init__(self, labels: _Labels) -> None:
         self.labels = labels
+        self._field = self.field  # bound once: a model converter is handed them per object
+        self._doc = self._doc_id
 
     def convert(self, obj: Any, meta: bool = False) -> Any:
         cls = type(obj)
@@ -153,7 +156,8 @@ class _Plain:
         if kind is None:  # isinstance on an ABC is slow: decide once per class
             kind = _KINDS[cls] = "mapping" if isinstance(obj, Mapping) else "model" if isinstance(obj, BaseModel) else ""
         if kind == "model":
-            return self.model(obj, meta)
+            convert = CONVERTERS.get(cls) or model_converter(cls, _str_kept_below)
+            return convert(obj.__dict__, self._field, meta, self._doc)
         if kind == "mapping":
             return self.mapping(obj, meta)
         return self.other(obj, meta)
@@ -183,33 +187,17 @@ class _Plain:
             return [self.labels.scrub(v) if type(v) is str else self.convert(v, meta) for v in value]
         if key in _META_KEYS and not meta:
             return self.convert(value, True)
-        if key in _NS_MAP_KEYS and cls is dict and all(type(k) is str for k in value):
+        if key in _NS_MAP_KEYS and cls is dict and all(type(k) is str and type(v) is str for k, v in value.items()):
             return {self.labels.namespace(k): self.field("checkpoint_id", v, meta) for k, v in value.items()}
         return self.convert(value, meta)
 
     def model(self, obj: BaseModel, meta: bool) -> dict[str, Any]:
         cls = type(obj)
-        out: dict[str, Any] = {TYPE_KEY: cls.__name__}
-        fields = _FIELDS.get(cls)
-        if fields is None:
-            fields = _FIELDS[cls] = _model_defaults(cls)
-        get = obj.__dict__.get
-        for name, default, empty in fields:
-            value = get(name, _MISSING)
-            # ``is`` first: most fields hold their default object itself (None, False, a
-            # literal type name); an empty-container default needs only a type and a length.
-            if value is default or value is _MISSING:
-                continue
-            if empty is not None:
-                if type(value) is empty and not value:
-                    continue
-            elif default is not _MISSING and _same(value, default):
-                continue
-            if name == "id" and type(value) is str and cls.__name__ == "Document":
-                out[name] = self.labels.scrub(value, "doc")
-            else:
-                out[name] = self.field(name, value, meta)
-        return out
+        convert = CONVERTERS.get(cls) or model_converter(cls, _str_kept_below)
+        return convert(obj.__dict__, self._field, meta, self._doc)
+
+    def _doc_id(self, value: str) -> str:
+        return self.labels.scrub(value, "doc")
 
     def other(self, obj: Any, meta: bool) -> Any:
         if isinstance(obj, str):  # str subclasses (StrEnum members included)
@@ -235,7 +223,7 @@ class _Plain:
             out: dict[str, Any] = {TYPE_KEY: type(obj).__name__}
             for f in dataclasses.fields(obj):
                 value = getattr(obj, f.name)
-                if f.default is not dataclasses.MISSING and _same(value, f.default):
+                if f.default is not dataclasses.MISSING and same(value, f.default):
                     continue
                 out[f.name] = self.field(f.name, value, meta)
             return out
@@ -245,36 +233,12 @@ class _Plain:
         return self.labels.scrub(_ADDRESS_RE.sub("", repr(obj)))
 
 
-def _same(value: Any, default: Any) -> bool:
-    try:
-        return type(value) is type(default) and bool(value == default)
-    except Exception:  # noqa: BLE001 (an __eq__ that raises, as numpy arrays do: not the default)
-        return False
-
-
-_FIELDS: dict[type[BaseModel], tuple[tuple[str, Any, type | None], ...]] = {}
-_EMPTY_TYPES = (list, dict, tuple, str)
-
-
-def _model_defaults(cls: type[BaseModel]) -> tuple[tuple[str, Any, type | None], ...]:
-    """``(field name, default, its type when it is an empty list/dict/tuple/str)`` of a
-    pydantic model; the default is ``_MISSING`` when the field is required."""
-    out: list[tuple[str, Any, type | None]] = []
-    for name, info in cls.model_fields.items():
-        if info.exclude:
-            continue
-        if info.default_factory is not None:
-            try:
-                default = info.default_factory()  # type: ignore[call-arg]
-            except Exception:  # noqa: BLE001 (factories needing validated data: always show the field)
-                default = _MISSING
-        elif info.is_required():
-            default = _MISSING
-        else:
-            default = info.default
-        empty = type(default) if type(default) in _EMPTY_TYPES and not default else None
-        out.append((name, default, empty))
-    return tuple(out)
+def _str_kept_below(key: str) -> int | None:
+    """The length under which :meth:`_Plain.field` returns a ``str`` value of ``key`` unchanged
+    (0: any length; None: it may change any)."""
+    if key in _NS_KEYS or key in _TIME_KEYS:
+        return None
+    return 32 if _is_id_key(key) else 0
 
 
 def to_plain(obj: Any) -> Any:

@@ -65,7 +65,7 @@ def _plain_ns(ns: Any, labels: _Labels) -> str:
 
 def _register_tasks(mode: str | None, data: Any, labels: _Labels) -> None:
     """Name task ids after their node before anything else reads them."""
-    if mode not in _TASK_MODES or type(data) is not dict:
+    if type(data) is not dict:
         return
     if mode == "debug":
         mode, data = ("tasks" if data.get("type") in ("task", "task_result") else "checkpoints"), data.get("payload")
@@ -112,31 +112,39 @@ def normalize_graph_stream(parts: Iterable[Any], *, stream_mode: str | Sequence[
     metas: dict[int, tuple[Any, Any]] = {}
     ns_labels: dict[tuple[str, ...], str] = {}
     out: list[dict[str, Any]] = []
+    convert = plain.convert
+    append = out.append
     with gc_paused():
         for part in parts:
-            mode, ns, data, extra = _split(part, single, several)
-            if mode is None and _is_message_pair(data):
-                mode = "messages"
-            _register_tasks(mode, data, labels)
+            if type(part) is tuple and len(part) == 3 and type(part[1]) is str and type(part[0]) is tuple:
+                ns, mode, data = part  # the usual shape (several modes, subgraphs): no detour
+                extra = _NO_EXTRA
+            else:
+                mode, ns, data, extra = _split(part, single, several)
+                if mode is None and _is_message_pair(data):
+                    mode = "messages"
+            if mode in _TASK_MODES:
+                _register_tasks(mode, data, labels)
             label = ns_labels.get(ns) if type(ns) is tuple else None  # one namespace, many parts
             if label is None:
                 label = _plain_ns(ns, labels)
                 if type(ns) is tuple:
                     ns_labels[ns] = label
-            norm: dict[str, Any] = {"type": mode, "ns": label}
-            if mode == "messages" and type(data) in (tuple, list) and len(data) == 2:
+            if mode == "messages" and (type(data) is tuple or type(data) is list) and len(data) == 2:
                 meta = data[1]
                 hit = metas.get(id(meta))
                 if hit is None or hit[0] is not meta:
-                    hit = metas[id(meta)] = (meta, plain.convert(meta, True))
-                norm["data"] = [plain.convert(data[0]), hit[1]]
+                    hit = metas[id(meta)] = (meta, convert(meta, True))
+                value: Any = [convert(data[0]), hit[1]]
             elif mode == "debug" and type(data) is dict:
-                norm["data"] = {k: _TIMESTAMP if k == "timestamp" else plain.field(k, v, False) for k, v in data.items()}
+                value = {k: _TIMESTAMP if k == "timestamp" else plain.field(k, v, False) for k, v in data.items()}
             else:
-                norm["data"] = plain.convert(data)
-            for key, value in extra.items():
-                norm[key] = plain.field(str(key), value, False)
-            out.append(norm)
+                value = convert(data)
+            norm: dict[str, Any] = {"type": mode, "ns": label, "data": value}
+            if extra:
+                for key, item in extra.items():
+                    norm[key] = plain.field(str(key), item, False)
+            append(norm)
     return out
 
 

@@ -71,19 +71,29 @@ def _fmt_arg(value: Any) -> str:
 
 def _fmt_typed(value: Mapping[str, Any], own_label: str | None) -> str:
     type_name = str(value[TYPE_KEY])
-    args: list[str] = []
-    keys = [k for k in value if k != TYPE_KEY]
-    if type_name.endswith(_MESSAGE_SUFFIXES) and "content" in value:
-        args.append(_fmt_arg(value["content"]))
-        keys.remove("content")
-    for key in sorted(keys):
+    # Which keys to show in which order depends only on the type and the keys: a stream's
+    # chunks share a handful of such shapes, so each is worked out once.
+    shape = (type_name, *value)
+    plan = _PLANS.get(shape)
+    if plan is None:
+        shown = [k for k in value if k != TYPE_KEY]
+        content = type_name.endswith(_MESSAGE_SUFFIXES) and "content" in value
+        if content:
+            shown.remove("content")
+        plan = _PLANS[shape] = (content, tuple(sorted(shown)))
+    content, keys = plan
+    args = [_fmt_arg(value["content"])] if content else []
+    for key in keys:
         item = value[key]
         # The id LangChain gives a message of this very run says nothing new.
         if key == "id" and own_label is not None and (item in (f"lc_run--{own_label}", f"run-{own_label}")
                                                       or (type(item) is str and _STAND_IN_ID.fullmatch(item))):
             continue
-        args.append(f"{key}={_fmt_arg(item)}")
+        args.append(f"{key}={repr(item) if type(item) is str else _fmt(item)}")
     return f"{type_name}({', '.join(args)})"
+
+
+_PLANS: dict[tuple[Any, ...], tuple[bool, tuple[str, ...]]] = {}
 
 
 def _fmt_data(value: Any, own_label: str | None) -> str:
@@ -195,18 +205,20 @@ class _GraphRenderer:
             else:
                 text = " ".join(f"{short}={_fmt_arg(meta[key])}" for key, short in
                                 (("langgraph_node", "node"), ("langgraph_step", "step")) if key in meta)
-            hit = self.metas[id(meta)] = (meta, text)
+            hit = self.metas[id(meta)] = (meta, " " + text if text else "")
         return hit[1]
 
     def line(self, part: Mapping[str, Any]) -> str:
-        mode, ns = part.get("type"), part.get("ns")
+        mode, ns, data = part["type"], part["ns"], part["data"]  # normalised: always there
         head = self.heads.get((mode, ns))
         if head is None:
             head = self.heads[(mode, ns)] = f"{str(mode or '?').ljust(_MODE_WIDTH)} {ns or '-'} "
-        data = part.get("data")
         if mode == "messages" and type(data) is list and len(data) == 2 and type(data[1]) is dict:
-            suffix = self.meta(data[1])
-            text = head + _fmt_data(data[0], None) + (" " + suffix if suffix else "")
+            message, meta = data
+            hit = self.metas.get(id(meta))
+            suffix = hit[1] if hit is not None and hit[0] is meta else self.meta(meta)
+            text = head + (_fmt_typed(message, None) if type(message) is dict and TYPE_KEY in message
+                           else _fmt_arg(message)) + suffix
         else:
             text = head + _fmt_data(data, None)
         if len(part) > len(GRAPH_PART_KEYS):
@@ -233,8 +245,10 @@ def render_graph_stream(parts: Iterable[Any], *, stream_mode: str | list[str] | 
 
 
 def _is_graph_stream(data: list[Any]) -> bool:
+    """Graph parts: normalised or typed (v2) ones, or the tuples of several modes / subgraphs
+    (an event stream is never made of tuples)."""
     first = data[0] if data else None
-    return isinstance(first, Mapping) and "ns" in first and "type" in first and "event" not in first
+    return type(first) is tuple or isinstance(first, Mapping) and "ns" in first and "type" in first and "event" not in first
 
 
 class EventSnapshotExtension(SingleFileSnapshotExtension):

@@ -12,7 +12,7 @@ import pytest
 from _graph_data import AGENT_INPUT, ALL_MODES, CONFIG, GRAPH_INPUT, two_node_graph, weather_agent
 
 from replaystream.langchain.graph import normalize_graph_stream
-from replaystream.langchain.snapshot import render_graph_stream
+from replaystream.langchain.snapshot import EventSnapshotExtension, render_graph_stream
 
 TARGETS = {"graph": (two_node_graph, GRAPH_INPUT), "agent": (weather_agent, AGENT_INPUT)}
 MODES = [pytest.param(m, id=m) for m in ALL_MODES] + [
@@ -90,3 +90,8 @@ def test_messages_metadata_on_request() -> None:
     assert line.startswith("messages    second#0 AIMessageChunk(")
     assert '"langgraph_checkpoint_ns":"second#0|child#0"' in line and "lc_versions" not in line
     assert render_graph_stream(parts, stream_mode="messages").splitlines()[-1].endswith("node='child' step=1")
+
+
+def test_event_snapshot_takes_raw_tuples_too() -> None:
+    raw = stream("graph", ["updates", "custom"], True)
+    assert EventSnapshotExtension().serialize(raw) == render_graph_stream(raw)
