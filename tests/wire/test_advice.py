@@ -13,7 +13,7 @@ from typing import Any
 import openai
 import pytest
 
-from replaystream import CassetteExhaustedError, CassetteMissError, NetworkBlockedError, use_cassette
+from replaystream import CassetteMissError, NetworkBlockedError, use_cassette
 from replaystream.emulator import ProviderEmulator, ScriptedResponse, openai_chat_stream
 from replaystream.wire.advice import Advice, PytestAdvice, differing_fields, volatile
 from replaystream.wire.network import block_network

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from replaystream.langchain.fakes import ReplayChatModel
 
 # The seed tutorial's sync stream of ChatAnthropic, boundaries exactly as printed.
 POLAR_TEXT = ("Polar bears actually| have transparent, hollow fur, not| white fur as commonly "

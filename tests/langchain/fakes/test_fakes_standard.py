@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from _fakes_data import IDENTITY, polar_chunks, tool_call_chunks
 from langchain_core.language_models import BaseChatModel
 from langchain_core.tools import BaseTool
