@@ -27,7 +27,7 @@ MODULE = """
 import os, openai, pytest
 from replaystream.emulator import ScriptedResponse, openai_chat_stream
 
-pytestmark = pytest.mark.replay("shared")
+pytestmark = pytest.mark.replay("shared", ignore_fields=["user"])  # user: the xdist worker that recorded
 
 @pytest.mark.parametrize("i", range({n}))
 def test_ask(i, emu):
