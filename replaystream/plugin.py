@@ -278,7 +278,7 @@ def replay_cassette(request: pytest.FixtureRequest, replay_options: ReplayOption
         # Saved after the teardown, if the whole test passed (see pytest_runtest_teardown);
         # a failed, skipped or interrupted test keeps the previous cassette.
         session.finish(token, failed=failed, save=False)
-    if session.can_record and not failed:
+    if not failed:
         lifecycle.save_later(request.node, lambda: _save(session, fresh, own, mode))
     # Faults may stop the code early: the interactions they explain are not an error.
     unused = session.unexplained_unused() if session.mode == "none" else []
@@ -296,7 +296,7 @@ def replay_cassette(request: pytest.FixtureRequest, replay_options: ReplayOption
 
 def _save(session: Session, fresh: set[str], own: str, mode: str) -> None:
     session.save()
-    if mode in ("rewrite", "once"):
+    if session.can_record and mode in ("rewrite", "once"):
         fresh.add(own)  # later tests of the run add theirs to it
 
 
