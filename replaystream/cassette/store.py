@@ -1,8 +1,9 @@
 """Saving a cassette that other sessions may be saving too, and writing its file safely.
 
-- **Lock**: a save holds ``.<name>.lock`` beside the cassette (``fcntl.flock``; where
-  ``fcntl`` is missing, an ``O_EXCL``-created file), so threads, processes and xdist
-  workers recording into one cassette take turns. The lock file is removed afterwards.
+- **Lock**: a save holds ``.<name>.lock`` beside the cassette (``fcntl.flock``; on
+  Windows ``msvcrt.locking``), so threads, processes and xdist workers recording into one
+  cassette take turns. The lock file is removed afterwards; one left by a killed process
+  is harmless (the kernel released its lock with the process).
 - **Merge on save**: under the lock the file is read as it is *now* and only this
   session's new interactions are appended (every one of them: identical repeats a test
   really made are kept), so two sessions never overwrite each other's recordings.
@@ -20,24 +21,25 @@ import contextlib
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import RecordingError
-
 if TYPE_CHECKING:
     from .model import Cassette, Interaction, Record
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: fall back to an O_EXCL lock file
-    fcntl = None  # type: ignore[assignment]
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
 
-#: How long a save waits for another session's lock (O_EXCL fallback only; flock waits).
-LOCK_TIMEOUT = 60.0
+    def _lock_fd(fd: int) -> None:
+        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)  # retries for 10 s, then OSError (a RecordingError)
+else:
+    import fcntl
+
+    def _lock_fd(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # waits for the holder; released when it closes or dies
 
 
 def real_target(path: str | os.PathLike[str]) -> Path:
@@ -94,13 +96,13 @@ def locked(path: str | os.PathLike[str]) -> Iterator[Path]:
     target = real_target(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     lock = lock_path(target)
-    if fcntl is None:  # pragma: no cover - exercised on Windows only
-        with _excl_lock(lock):
-            yield target
-        return
     while True:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            _lock_fd(fd)
+        except BaseException:
+            os.close(fd)
+            raise
         try:  # the holder before us may have removed the file: then lock the new one
             same = os.fstat(fd).st_ino == os.stat(lock).st_ino
         except FileNotFoundError:
@@ -111,29 +113,9 @@ def locked(path: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         yield target
     finally:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):  # Windows cannot remove an open file: it stays
             os.unlink(lock)  # still held: a waiter sees the inode change and retries
         os.close(fd)
-
-
-@contextlib.contextmanager
-def _excl_lock(lock: Path) -> Iterator[None]:  # pragma: no cover - Windows only
-    deadline = time.monotonic() + LOCK_TIMEOUT
-    while True:
-        try:
-            os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-            break
-        except FileExistsError:
-            if time.monotonic() > deadline:
-                raise RecordingError(
-                    f"cassette lock {lock} is still held after {LOCK_TIMEOUT:.0f}s.\n"
-                    "  If no other test run is recording, it was left by a crashed one: delete it.") from None
-            time.sleep(0.01)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(lock)
 
 
 def _run_marker(run: str, target: Path) -> Path:
