@@ -62,6 +62,12 @@ class UsageError(ReplayStreamError, ValueError):
     """
 
 
+class NoCassetteContextError(UsageError):
+    """A request came from a thread that belongs to no cassette while several are open, so
+    which one it belongs to cannot be known (a ``ThreadPoolExecutor`` started without the
+    caller's context); the message names the open cassettes."""
+
+
 class MissingExtraError(ReplayStreamError, ImportError):
     """A feature needs an optional extra that is not installed; the message names the pip command.
 

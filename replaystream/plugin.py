@@ -8,6 +8,7 @@ an option given on the command line > the closest ``replay`` marker > the
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -16,18 +17,25 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from . import hooks
-from .errors import MissingExtraError, require_extras
+from . import pytest_lifecycle as lifecycle
+from .cassette.store import forget_run
 from .options import MODES, PLUGIN_KEYS, Layer, OptionsError, ReplayOptions, resolve_options
 from .wire import keys
 from .wire.advice import PytestAdvice
 from .wire.session import Session
-from .pytest_paths import SUFFIX, cassette_dir, cassette_paths, default_name_of
+from .pytest_fixtures import event_snapshot as event_snapshot  # fixtures: pytest finds them here
+from .pytest_fixtures import replay_chat_model as replay_chat_model
+from .pytest_fixtures import replay_chat_model_factory as replay_chat_model_factory
+from .pytest_paths import (SUFFIX, cassette_dir, cassette_paths, default_name_of, known_secrets, was_shortened,
+                           without_secrets)
 
 if TYPE_CHECKING:
     from .cassette.model import Interaction
 
 _USED_KEY = "replaystream_used"
 _DIRS_KEY = "replaystream_dirs"
+_SHARED_KEY = "replaystream_shared"
+_RUN_KEY = "replaystream_run"
 
 # The options with an ini setting ``replay_<key>`` and a flag ``--replay-<key>``: (ini type, help).
 # Our own --replay-* namespace: pytest-recording already owns --record-mode and --block-network,
@@ -73,6 +81,8 @@ _collected_key = pytest.StashKey[list[pytest.Item]]()
 _users_key = pytest.StashKey[dict[str, list[str]]]()  # cassette path -> the tests that used it, in order
 _fresh_key = pytest.StashKey[set[str]]()  # cassettes this run recorded from scratch (rewrite, or once)
 _keys_key = pytest.StashKey[list[str]]()  # the placeholder keys this run holds
+_run_key = pytest.StashKey[str]()  # this run's id, the same in every xdist worker (rewrite once per run)
+_shared_key = pytest.StashKey[dict[str, lifecycle.SharedUse]]()  # shared cassette -> what its tests replayed
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -90,6 +100,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_layers_key] = (ini, cli)
     config.stash[_users_key] = {}
     config.stash[_fresh_key] = set()
+    config.stash[_shared_key] = {}
+    config.stash[_run_key] = getattr(config, "workerinput", {}).get(_RUN_KEY) or uuid.uuid4().hex
     # A run that only replays needs no key: placeholders before collection, so a client
     # built at module level (openai.OpenAI(), ChatOpenAI(...)) starts. Other runs get them
     # per test, while its cassette only replays (see Session).
@@ -99,6 +111,14 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     keys.release(config.stash.get(_keys_key, []))
     config.stash[_keys_key] = []
+    if not hasattr(config, "workerinput") and _run_key in config.stash:
+        forget_run(config.stash[_run_key])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: the workers share the controller's run id."""
+    node.workerinput[_RUN_KEY] = node.config.stash[_run_key]
 
 
 def _marker_layers(item: pytest.Item) -> list[Layer]:
@@ -132,7 +152,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             # Which tests will share a cassette, known before any runs (replay_config may still
             # move one: the fixture adds what really happens).
             options = resolve_options(*ini, *layers, *cli)
-            planned = cassette_paths(cassette_dir(item, options), options, default_name_of(item))[0]
+            planned = cassette_paths(cassette_dir(item, options), options,
+                                     default_name_of(item, known_secrets(options)))[0]
             users.setdefault(str(planned.resolve()), []).append(item.nodeid)
         except OptionsError as exc:
             problems.update(dict.fromkeys(exc.problems))
@@ -148,6 +169,36 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         message = str(OptionsError(list(problems), valid))
         config.hook.pytest_collectreport(report=pytest.CollectReport(session.nodeid, "failed", message, []))
         items[:] = [item for n, item in enumerate(items) if n not in bad]  # reported: not run as well
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    """A test replaying offline is guarded from its setup on (see :mod:`.pytest_lifecycle`)."""
+    if "replay_cassette" in getattr(item, "fixturenames", ()):
+        ini, cli = item.config.stash[_layers_key]
+        try:
+            options = resolve_options(*ini, *_marker_layers(item), *cli)
+        except OptionsError:
+            options = None  # reported by the fixture
+        if options is not None and options.blocks_network:
+            lifecycle.start_guard(item, PytestAdvice(item.nodeid, (_arg(item.config, item.nodeid),)))
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, None, None]:
+    """After the teardown: lift the guard, and save the test's recordings if it passed."""
+    try:
+        result = yield
+    except BaseException:
+        lifecycle.take_saves(item)  # a teardown error: nothing is saved
+        raise
+    finally:
+        lifecycle.stop_guard(item)
+    if lifecycle.passed(item.stash.get(_report_key, {})):
+        for save in lifecycle.take_saves(item):
+            save()
+    return result
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -182,9 +233,10 @@ def replay_cassette_dir(request: pytest.FixtureRequest, replay_options: ReplayOp
 
 
 @pytest.fixture
-def replay_cassette_name(request: pytest.FixtureRequest) -> str:
-    """The test's own cassette file name: class and test name with parameters, escaped."""
-    return default_name_of(request.node)
+def replay_cassette_name(request: pytest.FixtureRequest, replay_options: ReplayOptions) -> str:
+    """The test's own cassette file name: class and test name with parameters, escaped, no
+    secret value in it, at most 240 bytes (see :mod:`replaystream.pytest_paths`)."""
+    return default_name_of(request.node, known_secrets(replay_options))
 
 
 @pytest.fixture
@@ -204,9 +256,16 @@ def replay_cassette(request: pytest.FixtureRequest, replay_options: ReplayOption
     users = config.stash[_users_key].setdefault(own, [])
     if nodeid not in users:
         users.append(nodeid)
+    shared = len(users) > 1
     # Errors name the command that fixes them: this test, and the others that share its cassette.
     advice = PytestAdvice(str(paths[0]), tuple(_arg(config, n) for n in [nodeid, *(u for u in users if u != nodeid)]))
-    session = Session(paths[0], replace(options, scrub=scrub, extra=tuple(paths[1:]), mode=mode), advice=advice)
+    test_id = without_secrets(nodeid, known_secrets(options))  # written into the cassette
+    session = Session(paths[0], replace(options, scrub=scrub, extra=tuple(paths[1:]), mode=mode), advice=advice,
+                      recorded_by=test_id, run=config.stash[_run_key])
+    if was_shortened(paths[0].name):
+        session.cassette.meta.setdefault("test_id", test_id)  # the name no longer says it in full
+    if not session.offline:
+        lifecycle.stop_guard(request.node)  # replay_config made it record: the setup guard was a guess
     config.stash[_used_key].update(str(p.resolve()) for p in paths)
     config.stash[_dirs_key].add(str(replay_cassette_dir.resolve()))
     token = session.start()
@@ -216,17 +275,29 @@ def replay_cassette(request: pytest.FixtureRequest, replay_options: ReplayOption
         # pytest does not throw the test's exception into fixtures: read the reports.
         reports = request.node.stash.get(_report_key, {})
         failed = any(r.failed for r in reports.values())
-        session.finish(token, failed=failed)  # a failed test keeps the previous cassette
-    if session.can_record and mode in ("rewrite", "once") and not failed:
-        fresh.add(own)
+        # Saved after the teardown, if the whole test passed (see pytest_runtest_teardown);
+        # a failed, skipped or interrupted test keeps the previous cassette.
+        session.finish(token, failed=failed, save=False)
+    if not failed:
+        lifecycle.save_later(request.node, lambda: _save(session, fresh, own, mode))
     # Faults may stop the code early: the interactions they explain are not an error.
     unused = session.unexplained_unused() if session.mode == "none" else []
-    if unused and options.strict and not options.allow_unused and not failed:
+    checked = session.mode == "none" and options.strict and not options.allow_unused and not failed
+    if shared and checked:  # each test answers for what it recorded; the rest is reported once
+        use = config.stash[_shared_key].setdefault(str(paths[0]), lifecycle.SharedUse())
+        unused = use.add(test_id, session, [_describe(session, n) for n in range(len(session.cassette.interactions))])
+    if unused and checked:
         pytest.fail(
             f"{len(unused)} recorded interaction(s) in {session.path} were never replayed: "
             f"{', '.join(_describe(session, n) for n in unused[:5])}{' ...' if len(unused) > 5 else ''}.\n"
             f"  The code under test made fewer requests than when it was recorded. {advice.unused()}",
             pytrace=False)
+
+
+def _save(session: Session, fresh: set[str], own: str, mode: str) -> None:
+    session.save()
+    if session.can_record and mode in ("rewrite", "once"):
+        fresh.add(own)  # later tests of the run add theirs to it
 
 
 def _arg(config: pytest.Config, nodeid: str) -> str:
@@ -279,7 +350,7 @@ def _owned(item: pytest.Item) -> list[Path]:
         options = _resolve(item, {})
     except OptionsError:
         return []
-    return cassette_paths(cassette_dir(item, options), options, default_name_of(item))
+    return cassette_paths(cassette_dir(item, options), options, default_name_of(item, known_secrets(options)))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -293,6 +364,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         dirs: set[str] = config.stash[_dirs_key]
         workeroutput[_USED_KEY] = sorted(used)
         workeroutput[_DIRS_KEY] = sorted(dirs)
+        workeroutput[_SHARED_KEY] = {path: use.dump() for path, use in config.stash[_shared_key].items()}
 
 
 # Optional: the hook is xdist's, and a plain install (no xdist) must still load the plugin.
@@ -304,10 +376,15 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     dirs: list[str] = out.get(_DIRS_KEY, [])
     config.stash[_used_key].update(used)
     config.stash[_dirs_key].update(dirs)
+    for path, data in out.get(_SHARED_KEY, {}).items():
+        config.stash[_shared_key].setdefault(path, lifecycle.SharedUse()).merge(data)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    if not config.getoption("replay_report_unused") or hasattr(config, "workerinput"):
+    if hasattr(config, "workerinput"):
+        return
+    lifecycle.report_leftovers(terminalreporter, config.stash[_shared_key])
+    if not config.getoption("replay_report_unused"):
         return
     used = config.stash[_used_key]
     unused = sorted(str(p) for d in config.stash[_dirs_key] for p in Path(d).glob(f"*{SUFFIX}")
@@ -318,67 +395,3 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             terminalreporter.write_line(path)
     else:
         terminalreporter.write_line("every cassette in the used folders belongs to a collected test")
-
-
-# -- fixtures built on the fakes and snapshots (imported lazily: LangChain is heavy) ------
-def _require_langchain(fixture: str) -> None:
-    """Fail the test with the extra to install, in one line (the message is all there is to say)."""
-    try:
-        require_extras(f"the {fixture} fixture", "langchain")
-    except MissingExtraError as exc:
-        message = f"{type(exc).__name__}: {exc}"
-    else:
-        return
-    pytest.fail(message, pytrace=False)  # outside the except: no "during handling" chain
-
-
-@pytest.fixture
-def replay_chat_model_factory() -> Any:
-    """The real chat model ``replay_chat_model`` records from: override it to return one,
-    e.g. ``ChatAnthropic(model="claude-3-5-sonnet-latest")``. It is only set up when the
-    test's cassette records, so replay needs neither the provider's SDK nor its key."""
-    return None
-
-
-@pytest.fixture
-def replay_chat_model(request: pytest.FixtureRequest, replay_cassette: Session) -> Any:
-    """A chat model for this test's cassette: while it records (``--replay-mode=once`` with
-    no cassette yet, ``new_episodes``, ``all``, ``rewrite``), the real model of
-    ``replay_chat_model_factory``, its HTTP traffic recorded into the cassette; otherwise a
-    ``ReplayChatModel`` replaying the cassette's chat streams at the message level."""
-    _require_langchain("replay_chat_model")
-    session = replay_cassette
-    if session.can_record:
-        model = request.getfixturevalue("replay_chat_model_factory")
-        if model is None:
-            pytest.fail(
-                f"replay_chat_model has no real model to record {session.path} from (mode {session.mode!r}).\n"
-                "  Override the replay_chat_model_factory fixture (in conftest.py) to return one, e.g. "
-                "ChatAnthropic(model=\"claude-3-5-sonnet-latest\"), and set its API key while recording.",
-                pytrace=False)
-        return model
-    if not session.existed:
-        pytest.fail(
-            f"replay_chat_model: no cassette to replay at {session.path} (mode {session.mode!r}).\n"
-            "  Record it once: run pytest --replay-mode=once with the provider's API key set; the "
-            "replay_chat_model_factory fixture names the real model to record from.", pytrace=False)
-    from .langchain.fakes import ReplayChatModel
-    from .langchain.fakes.wire import CHAT_APIS
-
-    model = ReplayChatModel.from_cassette(session.cassette)
-    chat = [n for n, i in enumerate(session.cassette.interactions) if (i.provider, i.api) in CHAT_APIS]
-    session.index.mark_used(chat)  # replayed at the message level: not "unused"
-    return model
-
-
-@pytest.fixture
-def event_snapshot(request: pytest.FixtureRequest) -> Any:
-    """syrupy's ``snapshot``, writing one-event-per-line ``.events.txt`` files.
-
-    ``assert event_snapshot == events`` takes raw ``astream_events`` output or normalised events,
-    and graph stream parts normalised by ``normalize_graph_stream``.
-    """
-    _require_langchain("event_snapshot")  # before syrupy's fixture is asked for: it may not exist
-    from .langchain.snapshot import event_snapshot as use
-
-    return use(request.getfixturevalue("snapshot"))

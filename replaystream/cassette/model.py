@@ -12,7 +12,6 @@ import base64
 import binascii
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal, get_args
@@ -23,6 +22,7 @@ from ..providers import UNKNOWN
 from . import validate
 from .framing import FRAMINGS, SSE
 from .serialize import dump_cassette
+from .store import atomic_write as atomic_write  # re-exported: its home before store.py
 
 FORMAT_VERSION = 2
 VERSION_KEY = "replaystream_cassette"
@@ -91,6 +91,7 @@ class Interaction:
     api: str = "unknown"
     scrubbed: list[str] = field(default_factory=list)
     note: str | None = None
+    test: str | None = None  # the test that recorded it (written by the pytest plugin)
 
 
 @dataclass
@@ -171,24 +172,6 @@ class Cassette:
         }
 
 
-def atomic_write(target: Path, payload: bytes) -> None:
-    """Replace ``target`` with ``payload`` so that no reader ever sees half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 # -- encoding -------------------------------------------------------------------------
 def _text_or_b64(data: bytes, key: str) -> dict[str, str]:
     try:
@@ -226,6 +209,8 @@ def _encode_interaction(i: Interaction) -> dict[str, Any]:
         out["scrubbed"] = sorted(set(i.scrubbed))
     if i.note:
         out["note"] = i.note
+    if i.test:
+        out["test"] = i.test
     return out
 
 
@@ -364,4 +349,4 @@ def _decode_interaction(rd: _Reader, item: Any, where: str) -> Interaction:
         raise rd.fail(f"{where}.provider", f"unknown provider {provider!r} (known: {', '.join(known)})")
     return Interaction(request, response, provider, rd.get(item, "api", where, str, "unknown"),
                        list(scrubbed),
-                       rd.get(item, "note", where, str, None))
+                       rd.get(item, "note", where, str, None), rd.get(item, "test", where, str, None))

@@ -18,8 +18,9 @@ from types import TracebackType
 from typing import Any, TypeVar, Unpack
 
 from . import transport
-from ..cassette.model import FORMAT_META, Cassette, Interaction, Request, Response
-from ..errors import CassetteMissError, RecordingError
+from ..cassette.model import Cassette, Interaction, Request, Response
+from ..cassette.store import save_merged
+from ..errors import CassetteMissError, NoCassetteContextError, RecordingError
 from ..options import MODES as MODES, Mode as Mode  # re-exported: their home before options.py
 from ..options import SESSION_KEYS, Layer, ReplayOptions, SessionKwargs, resolve_options
 from . import keys
@@ -41,12 +42,22 @@ _stack_lock = threading.Lock()
 
 
 def active_session() -> Session | None:
-    """The session requests made here go to: this context's, else the innermost open one."""
+    """The session requests made here go to: this context's, else the one open cassette.
+
+    A thread started without the caller's context (a ``ThreadPoolExecutor``) has no session
+    of its own: with one cassette open it is that one's; with several, guessing could write
+    its request into another test's cassette, so it is an error naming them."""
     session = _current.get()
     if session is not None and session.open:
         return session
     with _stack_lock:
-        return _stack[-1] if _stack else None
+        if len(_stack) <= 1:
+            return _stack[-1] if _stack else None
+        names = ", ".join(str(s.path) for s in _stack)
+    raise NoCassetteContextError(
+        f"a request from a thread that belongs to no cassette, while {len(_stack)} are open: {names}.\n"
+        "  Start the thread with the caller's context so its requests go to that cassette: "
+        "contextvars.copy_context().run(fn, ...) (or executor.submit(contextvars.copy_context().run, fn, ...)).")
 
 
 class Session:
@@ -59,12 +70,15 @@ class Session:
 
     def __init__(self, path: str | Path, options: ReplayOptions | None = None, *,
                  cassette: Cassette | None = None, clock: Clock = REAL_CLOCK, advice: Advice | None = None,
+                 recorded_by: str | None = None, run: str | None = None,
                  **kwargs: Unpack[SessionKwargs]) -> None:
         if kwargs or not isinstance(options, ReplayOptions):  # keywords: checked like any other source
             options = resolve_options(options or ReplayOptions(), Layer("Session()", kwargs, SESSION_KEYS))
         self.options = options
         mode = options.mode
         self.path = Path(path)
+        self.recorded_by = recorded_by  # written into each new interaction (the plugin: the test id)
+        self.run = run  # a test run's id: ``rewrite`` empties the file once per run (see cassette.store)
         self.advice = advice or Advice(str(path))
         self.mode = mode
         self.match = options.match
@@ -99,6 +113,7 @@ class Session:
         self._records_before = list(self.cassette.records)
         self.misses: list[CassetteMissError] = []
         self.open = False
+        self.saved = False  # written to the file: a second save() does nothing
         self._recorders: list[StreamRecorder] = []
         self._lock = threading.Lock()
 
@@ -134,6 +149,7 @@ class Session:
         found = decide(request.path, request.headers, host, self.options.provider)
         interaction = self.scrubber(Interaction(request, response, found.provider, found.api))
         if interaction is not None:
+            interaction.test = self.recorded_by
             with self._lock:
                 self.new.append(interaction)
                 if found.vendor is not None:  # a look-alike's vendor lives in the cassette's meta
@@ -154,9 +170,11 @@ class Session:
             _stack.append(self)
         return _current.set(self)
 
-    def finish(self, token: contextvars.Token[Session | None] | None, failed: bool = False) -> None:
+    def finish(self, token: contextvars.Token[Session | None] | None, failed: bool = False,
+               save: bool = True) -> None:
         """Close the session; write the cassette unless the block failed (then keep the old file)
-        or the options say ``persist=False``."""
+        or the options say ``persist=False``. With ``save=False`` the caller decides later
+        (the pytest plugin: once the test's teardown passed) by calling :meth:`save`."""
         try:
             for recorder in list(self._recorders):
                 recorder.close()  # a stream nobody closed: keep what arrived, marked client_closed
@@ -172,12 +190,17 @@ class Session:
                     _current.set(None)
             transport.uninstall()
             self._exits.close()
+        if save and not failed:
+            self.save()
+
+    def save(self) -> None:
+        """Add what this session recorded to the cassette file as it is now (under its lock:
+        other sessions may be saving into it too; see :mod:`replaystream.cassette.store`)."""
         records = self.cassette.records != self._records_before
-        if (self.new or records) and not failed and self.options.persist:
-            self.cassette.interactions = self.cassette.interactions + self.new
-            self.cassette.meta.setdefault("format", FORMAT_META)
+        if (self.new or records) and self.options.persist and not self.saved:
             try:
-                self.cassette.save(self.path)
+                self.cassette = save_merged(self.path, self.cassette, self.new, self._records_before,
+                                            rewrite=self.mode == "rewrite", run=self.run)
             except OSError as exc:  # disk full, read-only, permissions: the old file is still there
                 what = f"{len(self.new)} new interaction(s)" + (" and changed records" if records else "")
                 raise RecordingError(
@@ -185,6 +208,7 @@ class Session:
                     f"{exc.strerror or exc} (errno {exc.errno}).\n"
                     "  Nothing was written: the previous cassette is untouched. Free the space (or fix the "
                     "permissions) and run the recording again.") from exc
+            self.saved = True
 
     def unused(self) -> list[int]:
         """Indexes of this cassette's recorded interactions that were not replayed."""

@@ -8,8 +8,11 @@ import pytest
 from replaystream.cassette import Cassette, Interaction, Request, Response
 
 
-def write_cassette(path: Path, n: int = 2) -> None:
-    Cassette([Interaction(Request("GET", f"/item/{i}"), Response(200, {"content-type": "text/plain"}, body=f"item {i}".encode()))
+def write_cassette(path: Path, n: int = 2, tests: tuple[str | None, ...] = ()) -> None:
+    """``n`` items; ``tests``: the test that recorded each (a shared cassette charges each test its own)."""
+    tags = tests or (None,) * n
+    Cassette([Interaction(Request("GET", f"/item/{i}"), Response(200, {"content-type": "text/plain"}, body=f"item {i}".encode()),
+                          test=tags[i])
               for i in range(n)]).save(path)
 
 
@@ -118,7 +121,9 @@ def test_before_the_fault_still_counts():
     assert httpx2.get("http://127.0.0.1:9/item/1").text == "item 1"
     assert httpx2.get("http://127.0.0.1:9/item/1").status_code == 500
 """)
-    write_cassette(pytester.path / "cassettes" / "test_t" / "items.json")
+    # Shared by three tests: each answers for the interaction it recorded.
+    write_cassette(pytester.path / "cassettes" / "test_t" / "items.json",
+                   tests=("test_t.py::test_before_the_fault_still_counts", "test_t.py::test_fault_never_fired"))
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=3, errors=2)
     result.stdout.fnmatch_lines(["*ERROR at teardown of test_fault_never_fired*", "*never replayed: #1 GET /item/1*",

@@ -211,3 +211,66 @@ async def test_a_burst_of_async_streams_records_and_replays_each_to_its_caller(
     assert session.unused() == []
     record_property("streams", BURST)
     assert json.loads(path.read_text())["replaystream_cassette"] == 2
+
+
+# -- several sessions saving into one cassette ------------------------------------------------
+def test_threads_with_their_own_sessions_on_one_cassette_lose_nothing(tmp_path: Path,
+                                                                      record_property: Property) -> None:
+    """Each thread opens its own session on the same file: every save adds that session's
+    new interactions to what the file holds then (under its lock), none overwrites another."""
+    path = tmp_path / "one.json"
+    barrier = threading.Barrier(THREADS)
+    with ProviderEmulator() as emu:
+        for i in range(THREADS):
+            emu.enqueue(ScriptedResponse(events=events(i), gaps_ms=2), path=f"/s{i}/v1/chat/completions")
+
+        def record(i: int) -> None:
+            with use_cassette(path, mode="new_episodes"):
+                barrier.wait(timeout=30)
+                assert ask(emu.base_url, i) == "".join(words(i))
+
+        run_threads(record, THREADS)
+    inters = Cassette.load(path).interactions
+    assert sorted(int(i.request.path.split("/")[1][1:]) for i in inters) == list(range(THREADS))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.json"]  # the lock file is gone
+    record_property("sessions", THREADS)
+
+
+def test_identical_repeats_a_session_made_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "same.json"
+    with ProviderEmulator() as emu:
+        for _ in range(3):
+            emu.enqueue(ScriptedResponse(events=events(0)), path="/s0/v1/chat/completions")
+        with use_cassette(path, mode="new_episodes"):
+            ask(emu.base_url, 0)
+        with use_cassette(path, mode="all"):  # records again: the same request twice
+            ask(emu.base_url, 0)
+            ask(emu.base_url, 0)
+    assert len(Cassette.load(path).interactions) == 3
+
+
+def test_a_thread_without_a_cassette_while_two_are_open_is_an_error_naming_them(tmp_path: Path) -> None:
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+
+    from replaystream import NoCassetteContextError
+
+    def post(base: str, i: int) -> bytes:
+        return httpx2.post(f"{base}/s{i}/v1/chat/completions",
+                           json={"messages": [{"role": "user", "content": f"question {i}"}]}).content
+
+    with ProviderEmulator() as emu:
+        emu.enqueue(ScriptedResponse(events=events(1)), path="/s1/v1/chat/completions")
+        with use_cassette(tmp_path / "a.json", mode="once"), use_cassette(tmp_path / "b.json", mode="once"):
+            with ThreadPoolExecutor(1) as pool:
+                with pytest.raises(NoCassetteContextError) as info:
+                    pool.submit(post, emu.base_url, 0).result()
+                # With the caller's context the thread's request goes to the innermost cassette.
+                assert pool.submit(contextvars.copy_context().run, post, emu.base_url, 1).result() \
+                    == b"".join(events(1))
+        assert len(emu.requests) == 1  # the ambiguous request never left
+    message = str(info.value)
+    assert str(tmp_path / "a.json") in message and str(tmp_path / "b.json") in message
+    assert "copy_context" in message
+    assert not (tmp_path / "a.json").exists()
+    check_own_stream(tmp_path / "b.json", 1)

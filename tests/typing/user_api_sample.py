@@ -28,6 +28,7 @@ REPLAY_FAILURES: tuple[type[replaystream.ReplayStreamError], ...] = (
     replaystream.CassetteMissError,
     replaystream.CassetteExhaustedError,
     replaystream.NetworkBlockedError,
+    replaystream.NoCassetteContextError,
     replaystream.RecordingError,
     replaystream.StrictMismatchError,
     replaystream.OptionsError,
