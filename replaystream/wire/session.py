@@ -31,6 +31,7 @@ from .pacing import REAL_CLOCK, Clock
 from .player import Player
 from ..providers import detect
 from .recorder import StreamRecorder
+from .scrub import highest_in
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,6 +71,8 @@ class Session:
         self.match = options.match
         self.pacing = options.pacing
         self.scrubber = options.scrub
+        # The secrets this session learns, each with its placeholder (numbered after the cassette's).
+        self.book = self.scrubber.book(start=lambda: highest_in(self.cassette))
         self.allow_repeats = options.allow_repeats
         self.clock = clock  # everything this session times or waits for reads it
         self.players: list[Player] = []  # one per replayed response, in order (position: progress)
@@ -110,7 +113,8 @@ class Session:
     def plan(self, request: Request) -> Plan:
         """What to answer ``request`` with (see :class:`.engine.ReplayEngine`); raises on a forbidden miss."""
         try:
-            planned = self.engine.plan(request)
+            # Matched as recorded: scrubbed, so a key in the query matches and no miss prints it.
+            planned = self.engine.plan(self.scrubber.request(request, self.book))
         except CassetteMissError as error:
             self.misses.append(error)
             raise
@@ -130,7 +134,7 @@ class Session:
 
     def on_recorded(self, request: Request, response: Response) -> None:
         provider, api = detect(request.path, request.headers)
-        interaction = self.scrubber(Interaction(request, response, provider, api))
+        interaction = self.scrubber(Interaction(request, response, provider, api), self.book)
         if interaction is not None:
             with self._lock:
                 self.new.append(interaction)
@@ -168,6 +172,7 @@ class Session:
         records = self.cassette.records != self._records_before
         if (self.new or records) and not failed and self.options.persist:
             self.cassette.interactions = self.cassette.interactions + self.new
+            self.scrubber.finish(self.cassette, self.book)  # a value learned late goes from everywhere
             self.cassette.meta.setdefault("format", FORMAT_META)
             try:
                 self.cassette.save(self.path)
