@@ -98,7 +98,7 @@ def test_a_registered_provider_is_detected_and_scrubbed(acme: Provider, monkeypa
     assert out.request.headers == {"content-type": "application/json"}
     assert out.response.headers == {"content-type": "text/event-stream"}
     assert out.request.query == "acme_token=<scrubbed:1>&x=1"  # the value masked in place: replay still matches
-    assert out.request.body == {"prompt": "my key is <scrubbed:2>"  # each value its own placeholder}
+    assert out.request.body == {"prompt": "my key is <scrubbed:2>"}  # each value its own placeholder
     assert out.response.events is not None and out.response.events[0].raw == b'data: {"echo": "<scrubbed:3>"}\n\n'
     assert {"request.headers.acme-key", "response.headers.acme-trace", "request.query.acme_token"} <= set(out.scrubbed)
 
