@@ -83,14 +83,14 @@ def canonical(request: Request, config: MatchConfig) -> dict[str, Any]:
     return out
 
 
-def _unnumbered(text: str) -> str:
+def unnumbered(text: str) -> str:
     """Every ``<scrubbed:N>`` read as one: the numbers tell secrets apart for a reader, and
     the key sent at replay is not the one recorded."""
     return PLACEHOLDER.sub(MATCH_PLACEHOLDER, text) if "<scrubbed" in text else text
 
 
 def request_key(request: Request, config: MatchConfig) -> str:
-    return _unnumbered(json.dumps(canonical(request, config), sort_keys=True, separators=(",", ":"),
+    return unnumbered(json.dumps(canonical(request, config), sort_keys=True, separators=(",", ":"),
                                   ensure_ascii=False))
 
 
@@ -169,7 +169,7 @@ def _abridge(value: Any, path: str, longs: dict[str, str]) -> Any:
 
 
 def _pretty(data: dict[str, Any], longs: dict[str, str]) -> list[str]:
-    return _unnumbered(json.dumps(_abridge(data, "", longs), indent=2, sort_keys=True,
+    return unnumbered(json.dumps(_abridge(data, "", longs), indent=2, sort_keys=True,
                                   ensure_ascii=False)).splitlines()
 
 

@@ -28,6 +28,8 @@ from pydantic import BaseModel, PrivateAttr
 
 from ...cassette.model import Cassette, Record
 from ...errors import RecordingError, UsageError
+from ...wire.matching import unnumbered
+from ...wire.scrub import Scrubber, highest_in
 from ...wire.session import Session, active_session
 from .errors import ToolReplayMissError
 
@@ -36,7 +38,9 @@ Mode = Literal["record", "replay"]
 
 
 def _key(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    """An input as it is matched and shown: scrubbed as it is stored (a key passed as an
+    argument is never printed), every placeholder read as one."""
+    return unnumbered(json.dumps(Scrubber().for_match(value), sort_keys=True, ensure_ascii=False, default=str))
 
 
 class ReplayTool(BaseTool):
@@ -152,7 +156,10 @@ class ReplayTool(BaseTool):
         return [r for r in self._cassette.records if r.kind == RECORD_KIND and r.name == self.name]
 
     def save(self, path: str | os.PathLike[str] | None = None) -> Path:
-        """Write the cassette atomically (to where it was opened, unless ``path``)."""
+        """Write the cassette atomically (to where it was opened, unless ``path``), its
+        records scrubbed of secrets as a session scrubs them."""
+        scrubber = Scrubber()
+        scrubber.finish(self._cassette, scrubber.book(start=lambda: highest_in(self._cassette)))
         return self._cassette.save(path)
 
     def reset(self) -> None:
