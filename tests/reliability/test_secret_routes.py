@@ -19,8 +19,9 @@ from urllib.parse import quote, quote_plus, unquote_plus
 
 import httpx
 import pytest
+from langchain_core.tools import tool
 
-from replaystream import CassetteMissError, use_cassette
+from replaystream import CassetteMissError, ReplayTool, ToolReplayMissError, use_cassette
 from replaystream.emulator import ProviderEmulator, ScriptedResponse, openai_chat_stream
 from replaystream.wire.recorder import StreamRecorder
 
@@ -206,3 +207,37 @@ def test_the_miss_message_never_prints_the_key(tmp_path: Path) -> None:
     message = str(info.value)
     assert "no recorded response" in message and '"one"' in message and '"two"' in message  # a real diff
     assert not [name for name, form in forms(SECRET).items() if form in message]
+
+
+# -- ReplayTool records: a key passed to a tool, and one its result carries ------------------------
+@tool
+def fetch_report(query: str, api_key: str) -> str:
+    """Fetch a report from a service that wants a key."""
+    return f"report on {query}; authorised by {api_key}; token={quote_plus(api_key)}"
+
+
+@pytest.mark.parametrize("how", ["standalone save", "inside a cassette"])
+def test_replay_tool_records_hold_no_secret_and_replay(how: str, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-proj-" + "EnvKey0123456789abcdef")  # known before: masked anywhere
+    path = tmp_path / "tool.json"
+    args = {"query": "sk-proj-EnvKey0123456789abcdef sales", "api_key": SECRET}
+    if how == "standalone save":
+        recorder = ReplayTool.wrap(fetch_report, path, mode="record")
+        live = recorder.invoke(args)
+        recorder.save()
+    else:
+        with use_cassette(path, mode="once"):
+            live = ReplayTool.wrap(fetch_report).invoke(args)
+    text = path.read_text("utf-8")
+    assert not [name for name, form in forms(SECRET).items() if form in text]
+    assert "EnvKey0123456789abcdef" not in text and SECRET in live
+    if how == "standalone save":
+        replayed = ReplayTool.wrap(fetch_report, path).invoke(args)
+    else:
+        with use_cassette(path, mode="none"):
+            replayed = ReplayTool.wrap(fetch_report).invoke(args)
+    assert replayed.startswith("report on <scrubbed:") and SECRET not in replayed
+    with pytest.raises(ToolReplayMissError) as info:  # a new input: the miss lists inputs, scrubbed
+        ReplayTool.wrap(fetch_report, path).invoke({**args, "query": "other"})
+    assert SECRET not in str(info.value) and "<scrubbed" in str(info.value)
