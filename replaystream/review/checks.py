@@ -70,7 +70,7 @@ def check_file(path: Path, extra_values: tuple[str, ...] = (), allow: Sequence[s
 
 
 def _shown(value: str) -> str:
-    return repr(value[:8] + "...")  # enough to find it, not enough to use it
+    return repr(value[:12] + "...")  # enough to find it, not enough to use it
 
 
 def _pairs(text: str, where: str) -> Iterator[tuple[str, str]]:
