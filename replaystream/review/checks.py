@@ -14,7 +14,7 @@ from ..cassette.model import Cassette, Interaction
 from ..errors import CassetteError
 from ..providers import UNKNOWN
 from ..wire.scrub import Scrubber, highest_in, secret_headers
-from ..wire.secrets import MODEL_CONTENT_FIELDS, PLACEHOLDER, PROVIDER_KEY_PATTERN, is_credential_name, looks_random
+from ..wire.secrets import MODEL_CONTENT_FIELDS, PROVIDER_KEY_PATTERN, is_credential_name, looks_random
 
 
 @dataclass
