@@ -143,7 +143,11 @@ class Scrubber:
         book = book if book is not None else self.book()
         done: list[str] = list(interaction.scrubbed)
         request = self.request(interaction.request, book, done)
+        seen = book.generation
         response = self._response(interaction, book, done)
+        if book.generation != seen:  # the response taught a value: the request may hold it too
+            request = _mask_request(request, book, done)
+        generation = book.generation  # read before masking: a value another thread adds meanwhile is not covered
         result: Interaction | None = replace(interaction, request=request, response=response, scrubbed=[])
         assert result is not None
         _mask_interaction(result, book, done)
@@ -152,6 +156,8 @@ class Scrubber:
             if result is None:
                 break
             result = hook(result)
+        if result is not None:
+            book.masked[id(result)] = generation
         return result
 
     def request(self, rq: Request, book: SecretBook, done: list[str] | None = None) -> Request:
@@ -258,6 +264,8 @@ class Scrubber:
         if not len(book):
             return changed
         for inter in cassette.interactions:
+            if book.masked.get(id(inter)) == book.generation:
+                continue  # masked when recorded, and nothing was learned since
             before = list(inter.scrubbed)
             done: list[str] = []
             inter.request = _mask_request(inter.request, book, done)
@@ -359,7 +367,8 @@ def _mask_interaction(inter: Interaction, book: SecretBook, done: list[str]) -> 
     headers = {k: book.mask_text(v) for k, v in rs.headers.items()}
     done += [f"response.headers.{k}" for k in headers if headers[k] != rs.headers[k]]
     events = rs.events
-    if events is not None:
+    # One search over the whole stream first: a stream that holds no secret is left as it is.
+    if events is not None and book.found_in_bytes(b"\0".join(e.raw for e in events)):
         events = [Event(book.mask_bytes(e.raw), e.ms) for e in events]
         done += [f"response.events[{n}]" for n, (a, b) in enumerate(zip(events, rs.events or [])) if a.raw != b.raw]
     body = None if rs.body is None else book.mask_bytes(rs.body)

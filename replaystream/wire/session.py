@@ -95,7 +95,7 @@ class Session:
         self.engine = ReplayEngine(replayable, self.match, faults=options.faults, allow_repeats=self.allow_repeats,
                                    replay=self.can_replay, record=self.can_record,
                                    where=f"cassette {self.path} (mode {self.mode!r})", existed=self.existed,
-                                   advice=self.advice)
+                                   advice=self.advice, scrubber=self.scrubber, book=self.book)
         self.new: list[Interaction] = []
         # Typed records (a ReplayTool's calls, ...) are written into ``cassette.records``
         # directly; the cassette is saved when they changed, as for new interactions.
@@ -113,8 +113,7 @@ class Session:
     def plan(self, request: Request) -> Plan:
         """What to answer ``request`` with (see :class:`.engine.ReplayEngine`); raises on a forbidden miss."""
         try:
-            # Matched as recorded: scrubbed, so a key in the query matches and no miss prints it.
-            planned = self.engine.plan(self.scrubber.request(request, self.book))
+            planned = self.engine.plan(request)
         except CassetteMissError as error:
             self.misses.append(error)
             raise
