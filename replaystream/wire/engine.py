@@ -79,7 +79,8 @@ class ReplayEngine:
                  scrubber: Scrubber | None = None, book: SecretBook | None = None) -> None:
         self.index = MatchIndex(interactions, match or MatchConfig())
         # Requests are scrubbed as recordings were before they are matched: a key sent in
-        # the query or the body matches its placeholder, and no miss message shows it.
+        # the query or the body matches its placeholder, and no miss message shows it. The
+        # numbers given here are never saved (every placeholder matches any other).
         self.scrubber = scrubber or Scrubber()
         self.book = book if book is not None else self.scrubber.book()
         self.faults = FaultPlan(faults)

@@ -95,7 +95,7 @@ class Session:
         self.engine = ReplayEngine(replayable, self.match, faults=options.faults, allow_repeats=self.allow_repeats,
                                    replay=self.can_replay, record=self.can_record,
                                    where=f"cassette {self.path} (mode {self.mode!r})", existed=self.existed,
-                                   advice=self.advice, scrubber=self.scrubber, book=self.book)
+                                   advice=self.advice, scrubber=self.scrubber)
         self.new: list[Interaction] = []
         # Typed records (a ReplayTool's calls, ...) are written into ``cassette.records``
         # directly; the cassette is saved when they changed, as for new interactions.

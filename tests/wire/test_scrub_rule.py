@@ -143,3 +143,19 @@ def test_scrubbing_leaves_corpus_streams_byte_identical(src: Path, monkeypatch: 
         assert got.response.body == want.response.body
         assert got.request.body == want.request.body  # model requests: nothing looked like a credential
         assert got.request.query == want.request.query
+
+
+def test_the_engine_scrubs_before_matching_for_every_front_end() -> None:
+    """``replaystream serve`` asks the engine directly: a request with the real key matches
+    the scrubbed recording (even one that dropped the key, as older versions did)."""
+    from replaystream.errors import CassetteMissError
+    from replaystream.wire.engine import Replay, ReplayEngine
+
+    recorded = [Interaction(Request("GET", "/v1/models", query="apikey=<scrubbed:4>&page=2"), Response(200, body=b"a")),
+                Interaction(Request("GET", "/v1/files", query="page=2"), Response(200, body=b"b"))]
+    engine = ReplayEngine(recorded)
+    assert isinstance(engine.plan(Request("GET", "/v1/models", query=f"apikey={SECRET}&page=2")), Replay)
+    assert isinstance(engine.plan(Request("GET", "/v1/files", query=f"key={SECRET}&page=2")), Replay)
+    with pytest.raises(CassetteMissError) as info:
+        engine.plan(Request("GET", "/v1/models", query=f"apikey={SECRET}&page=3"))
+    assert SECRET not in str(info.value) and "page" in str(info.value)
