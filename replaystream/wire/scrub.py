@@ -275,9 +275,9 @@ class Scrubber:
                 changed = True
         return changed
 
-    def for_match(self, value: Any) -> Any:
+    def for_match(self, value: Any, book: SecretBook | None = None) -> Any:
         """A JSON value (a tool's input) as it is stored: credential fields and known values masked."""
-        book = self.book()
+        book = book if book is not None else self.book()
         return _mask_json(self._fields(value, book, "", []), book)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,10 +37,13 @@ RECORD_KIND = "tool"
 Mode = Literal["record", "replay"]
 
 
-def _key(value: Any) -> str:
-    """An input as it is matched and shown: scrubbed as it is stored (a key passed as an
-    argument is never printed), every placeholder read as one."""
-    return unnumbered(json.dumps(Scrubber().for_match(value), sort_keys=True, ensure_ascii=False, default=str))
+def _keyer() -> Callable[[Any], str]:
+    """Inputs as they are matched and shown: scrubbed as they are stored (a key passed as an
+    argument is never printed), every placeholder read as one. One scrubber per lookup."""
+    scrubber = Scrubber()
+    book = scrubber.book()
+    return lambda value: unnumbered(json.dumps(scrubber.for_match(value, book), sort_keys=True,
+                                               ensure_ascii=False, default=str))
 
 
 class ReplayTool(BaseTool):
@@ -177,6 +180,7 @@ class ReplayTool(BaseTool):
         return kwargs
 
     def _replay(self, value: Any) -> Any:
+        _key = _keyer()
         key = _key(value)
         matches = [r for r in self.records if _key(r.data.get("input")) == key]
         used = self._used.get(key, 0)
