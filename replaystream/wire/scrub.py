@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -52,18 +53,31 @@ def _union(generic: Sequence[str], per_provider: Callable[[Provider], Sequence[s
     return tuple(dict.fromkeys([*generic, *(v for p in providers.registered() for v in per_provider(p))]))
 
 
+@functools.lru_cache(maxsize=8)
+def _name_sets(registry: tuple[int, ...]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The credential headers, the dropped headers and the secret query keys of the
+    providers registered now (``registry``: their ids, so a provider registered later counts)."""
+    credentials = frozenset(_union(GENERIC_CREDENTIAL_HEADERS, lambda p: p.credential_headers))
+    dropped = credentials | frozenset(_union(GENERIC_ID_HEADERS, lambda p: p.id_headers))
+    return credentials, dropped, frozenset(_union(GENERIC_SECRET_QUERY, lambda p: p.secret_query))
+
+
+def _sets() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    return _name_sets(tuple(map(id, providers.registered())))
+
+
 def credential_headers() -> frozenset[str]:
     """Headers whose values are credentials or account identity, for every registered provider."""
-    return frozenset(_union(GENERIC_CREDENTIAL_HEADERS, lambda p: p.credential_headers))
+    return _sets()[0]
 
 
 def secret_headers() -> frozenset[str]:
     """Headers that are dropped: credentials, account identity, and per-request ids."""
-    return credential_headers() | frozenset(_union(GENERIC_ID_HEADERS, lambda p: p.id_headers))
+    return _sets()[1]
 
 
 def secret_query_keys() -> frozenset[str]:
-    return frozenset(_union(GENERIC_SECRET_QUERY, lambda p: p.secret_query))
+    return _sets()[2]
 
 
 def secret_env_vars() -> tuple[str, ...]:
@@ -130,11 +144,19 @@ class Scrubber:
         book.learn_all(self.secret_values())
         return book
 
+    @functools.cached_property
+    def _kept(self) -> frozenset[str]:
+        return frozenset(f.lower() for f in self.keep_fields)
+
+    @functools.cached_property
+    def _added(self) -> frozenset[str]:
+        return frozenset(f.lower() for f in self.extra_fields)
+
     def is_secret_name(self, name: str, where: Where) -> bool:
         low = name.lower()
-        if low in {f.lower() for f in self.keep_fields}:
+        if low in self._kept:
             return False
-        if low in {f.lower() for f in self.extra_fields} or (where == "query" and low in secret_query_keys()):
+        if low in self._added or (where == "query" and low in secret_query_keys()):
             return True
         return is_credential_name(name, where)
 
@@ -178,7 +200,7 @@ class Scrubber:
         dropped, valued = self.headers(), credential_headers() | {h.lower() for h in self.extra_headers}
         kept: dict[str, str] = {}
         for name, value in headers.items():
-            rule = is_credential_name(name, "header") and name.lower() not in {f.lower() for f in self.keep_fields}
+            rule = is_credential_name(name, "header") and name not in self._kept
             if name in valued or rule:
                 book.learn_all(_header_secrets(name, value))
             if name in dropped or rule:

@@ -16,6 +16,7 @@ property is an object, never a secret.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import re
@@ -56,6 +57,7 @@ def name_words(name: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(name)]
 
 
+@functools.lru_cache(maxsize=4096)  # the same few names come back on every request
 def is_credential_name(name: str, where: Where = "json") -> bool:
     """Does ``name`` (a header, a query or form key, a JSON field) name a credential?"""
     words = name_words(name)
@@ -148,6 +150,9 @@ class SecretBook:
             return found
 
     def _compiled(self) -> tuple[re.Pattern[str], re.Pattern[bytes], dict[str, str], list[str], list[bytes]]:
+        compiled = self._patterns
+        if compiled is not None:
+            return compiled
         with self._lock:
             if self._patterns is None:
                 forms: dict[str, str] = {}
