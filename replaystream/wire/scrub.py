@@ -19,76 +19,28 @@ import base64
 import binascii
 import functools
 import json
-import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote_plus
 
-from .. import providers
 from ..cassette.model import Cassette, Event, Interaction, Record, Request, Response
-from ..providers import UNKNOWN, Provider
+from ..providers import UNKNOWN
 from .http import NOISY_REQUEST_HEADERS as NOISY_REQUEST_HEADERS  # re-exported: defined in .http
 from .http import TRANSFER_RESPONSE_HEADERS as TRANSFER_RESPONSE_HEADERS
 from .http import is_noisy_request_header
+from .secrets import GENERIC_CREDENTIAL_HEADERS as GENERIC_CREDENTIAL_HEADERS  # re-exported: their home before
+from .secrets import GENERIC_ID_HEADERS as GENERIC_ID_HEADERS
+from .secrets import GENERIC_SECRET_QUERY as GENERIC_SECRET_QUERY
 from .secrets import MIN_SECRET_LENGTH as MIN_SECRET_LENGTH
+from .secrets import credential_headers, env_secret_values, secret_env_vars, secret_headers, secret_query_keys
 from .secrets import MODEL_CONTENT_FIELDS, PLACEHOLDER, SecretBook, Where, highest_placeholder, is_credential_name
 from .secrets import PROVIDER_KEY_PATTERN as TOKEN_PATTERN  # the name ``replaystream check`` used first
 
-#: Credential headers any provider may receive or send; each provider adds its own
-#: (``Provider.credential_headers``). Headers whose names follow the credential rule
-#: (``x-portkey-api-key``, ``helicone-auth``, ...) are treated the same way.
-GENERIC_CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie")
-#: Per-request ids any server may send (providers add theirs): dropped, not secrets.
-GENERIC_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "cf-ray")
-#: Query parameters that carry keys whoever the provider (providers add theirs).
-GENERIC_SECRET_QUERY = ("api_key", "access_token")
 #: Response headers holding a URL whose query string may carry a key (a redirect's).
 URL_HEADERS = ("location", "content-location")
 __all__ = ["MASK", "Scrubber", "TOKEN_PATTERN", "MIN_SECRET_LENGTH", "credential_headers", "secret_headers",
            "secret_query_keys", "secret_env_vars", "env_secret_values", "highest_in"]
-
-
-def _union(generic: Sequence[str], per_provider: Callable[[Provider], Sequence[str]]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys([*generic, *(v for p in providers.registered() for v in per_provider(p))]))
-
-
-@functools.lru_cache(maxsize=8)
-def _name_sets(registry: tuple[int, ...]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """The credential headers, the dropped headers and the secret query keys of the
-    providers registered now (``registry``: their ids, so a provider registered later counts)."""
-    credentials = frozenset(_union(GENERIC_CREDENTIAL_HEADERS, lambda p: p.credential_headers))
-    dropped = credentials | frozenset(_union(GENERIC_ID_HEADERS, lambda p: p.id_headers))
-    return credentials, dropped, frozenset(_union(GENERIC_SECRET_QUERY, lambda p: p.secret_query))
-
-
-def _sets() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    return _name_sets(tuple(map(id, providers.registered())))
-
-
-def credential_headers() -> frozenset[str]:
-    """Headers whose values are credentials or account identity, for every registered provider."""
-    return _sets()[0]
-
-
-def secret_headers() -> frozenset[str]:
-    """Headers that are dropped: credentials, account identity, and per-request ids."""
-    return _sets()[1]
-
-
-def secret_query_keys() -> frozenset[str]:
-    return _sets()[2]
-
-
-def secret_env_vars() -> tuple[str, ...]:
-    """Environment variables whose *values* are removed wherever they appear."""
-    return _union((), lambda p: p.key_env_vars)
-
-
-def env_secret_values(names: Iterable[str] | None = None) -> list[str]:
-    """The values of those variables (or of ``names``) that are long enough to be secrets."""
-    values = (os.environ.get(name, "") for name in (secret_env_vars() if names is None else names))
-    return [v for v in values if len(v) >= MIN_SECRET_LENGTH]
 
 
 # The names these sets had as constants, computed on use so a provider registered later counts.
@@ -286,8 +238,8 @@ class Scrubber:
         if not len(book):
             return changed
         for inter in cassette.interactions:
-            if book.masked.get(id(inter)) == book.generation:
-                continue  # masked when recorded, and nothing was learned since
+            if book.masked.get(id(inter)) == book.generation or not _holds_any(inter, book):
+                continue  # masked when recorded and nothing learned since, or holds no secret at all
             before = list(inter.scrubbed)
             done: list[str] = []
             inter.request = _mask_request(inter.request, book, done)
@@ -347,6 +299,16 @@ def _header_secrets(name: str, value: str) -> list[str]:
                     pair = ""
                 parts += [pair, pair.partition(":")[2]] if ":" in pair else []
     return parts
+
+
+def _holds_any(inter: Interaction, book: SecretBook) -> bool:
+    """Does ``inter`` hold any learned value? One search per form over all its text (an
+    older interaction is nearly always clean: walking it field by field would cost more)."""
+    rq, rs = inter.request, inter.response
+    text = "\0".join([rq.path, rq.query, rq.body_text or "", json.dumps(rq.body, ensure_ascii=False),
+                      *rq.headers.values(), *rs.headers.values(), json.dumps(rs.error, ensure_ascii=False)])
+    data = b"\0".join([rs.body or b"", *(e.raw for e in rs.events or ())])
+    return book.found_in(text) or book.found_in_bytes(data)
 
 
 def _mask_json(value: Any, book: SecretBook, where: str = "", done: list[str] | None = None) -> Any:

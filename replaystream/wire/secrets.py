@@ -20,11 +20,15 @@ import functools
 import json
 import math
 import re
+import os
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Literal
 from urllib.parse import quote, quote_plus
+
+from .. import providers
+from ..providers import Provider
 
 #: Shorter values are not searched for elsewhere: masking them would rewrite ordinary text.
 MIN_SECRET_LENGTH = 8
@@ -63,6 +67,59 @@ def is_credential_name(name: str, where: Where = "json") -> bool:
     words = name_words(name)
     vocabulary = _URL_WORDS if where == "query" else CREDENTIAL_WORDS
     return any(w in vocabulary for w in words) and not any(w in NOT_CREDENTIAL_WORDS for w in words)
+
+
+# -- the names providers declare ----------------------------------------------------------
+#: Credential headers any provider may receive or send; each provider adds its own
+#: (``Provider.credential_headers``). Headers whose names follow the credential rule
+#: (``x-portkey-api-key``, ``helicone-auth``, ...) are treated the same way.
+GENERIC_CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie")
+#: Per-request ids any server may send (providers add theirs): dropped, not secrets.
+GENERIC_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "cf-ray")
+#: Query parameters that carry keys whoever the provider (providers add theirs).
+GENERIC_SECRET_QUERY = ("api_key", "access_token")
+
+
+def _union(generic: Sequence[str], per_provider: Callable[[Provider], Sequence[str]]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([*generic, *(v for p in providers.registered() for v in per_provider(p))]))
+
+
+@functools.lru_cache(maxsize=8)
+def _name_sets(registry: tuple[int, ...]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The credential headers, the dropped headers and the secret query keys of the
+    providers registered now (``registry``: their ids, so a provider registered later counts)."""
+    credentials = frozenset(_union(GENERIC_CREDENTIAL_HEADERS, lambda p: p.credential_headers))
+    dropped = credentials | frozenset(_union(GENERIC_ID_HEADERS, lambda p: p.id_headers))
+    return credentials, dropped, frozenset(_union(GENERIC_SECRET_QUERY, lambda p: p.secret_query))
+
+
+def _sets() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    return _name_sets(tuple(map(id, providers.registered())))
+
+
+def credential_headers() -> frozenset[str]:
+    """Headers whose values are credentials or account identity, for every registered provider."""
+    return _sets()[0]
+
+
+def secret_headers() -> frozenset[str]:
+    """Headers that are dropped: credentials, account identity, and per-request ids."""
+    return _sets()[1]
+
+
+def secret_query_keys() -> frozenset[str]:
+    return _sets()[2]
+
+
+def secret_env_vars() -> tuple[str, ...]:
+    """Environment variables whose *values* are removed wherever they appear."""
+    return _union((), lambda p: p.key_env_vars)
+
+
+def env_secret_values(names: Iterable[str] | None = None) -> list[str]:
+    """The values of those variables (or of ``names``) that are long enough to be secrets."""
+    values = (os.environ.get(name, "") for name in (secret_env_vars() if names is None else names))
+    return [v for v in values if len(v) >= MIN_SECRET_LENGTH]
 
 
 # -- placeholders --------------------------------------------------------------------------
