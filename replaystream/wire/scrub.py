@@ -325,7 +325,11 @@ def _mask_json(value: Any, book: SecretBook, where: str = "", done: list[str] | 
 
 
 def _mask_request(rq: Request, book: SecretBook, done: list[str]) -> Request:
-    if not len(book):
+    body = rq.body
+    dumped = "" if body is None else json.dumps(body, ensure_ascii=False)
+    # One search over the whole request first: nearly every request holds no learned value.
+    if not len(book) or not book.found_in("\0".join([rq.path, rq.query, rq.body_text or "", dumped,
+                                                      *rq.headers.values()])):
         return rq
 
     def text(value: str, where: str) -> str:
@@ -334,10 +338,8 @@ def _mask_request(rq: Request, book: SecretBook, done: list[str]) -> Request:
             done.append(where)
         return masked
 
-    body = rq.body
-    if body is not None:
-        if book.found_in(json.dumps(body, ensure_ascii=False)):  # one search over the body; walk it on a hit
-            body = _mask_json(body, book, "request.body", done)
+    if book.found_in(dumped):
+        body = _mask_json(body, book, "request.body", done)
     return replace(rq, headers={k: text(v, f"request.headers.{k}") for k, v in rq.headers.items()},
                    query=text(rq.query, "request.query"), path=text(rq.path, "request.path"), body=body,
                    body_text=None if rq.body_text is None else text(rq.body_text, "request.body_text"))

@@ -182,6 +182,8 @@ class SecretBook:
         """Search for these values (those of :data:`MIN_SECRET_LENGTH` characters or more)
         wherever the cassette may hold them."""
         for value in values:
+            if value in self._by_value:  # known already (the same key on every request)
+                continue
             if len(value) >= MIN_SECRET_LENGTH and not PLACEHOLDER.search(value):
                 with self._lock:
                     if value not in self._by_value:
