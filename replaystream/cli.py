@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -79,12 +80,42 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.drift:
         return _drift(files, args)
     values = tuple(env_secret_values())
-    findings = [f for path in files for f in check_file(path, values)]
+    allow = list(args.allow or [])
+    for name in args.allow_file or []:
+        lines = need_path(Path(name), cassette=False).read_text("utf-8").splitlines()
+        allow += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    for pattern in allow:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise CommandUsageError(f"--allow {pattern!r}: not a regular expression ({exc})") from None
+    findings = [f for path in files for f in check_file(path, values, allow)]
     for finding in findings:
         print(finding)
     status = f"{len(files)} cassette(s) checked, {len(findings)} finding(s)"
     print(status, file=sys.stderr if findings else sys.stdout)
     return EXIT_FINDING if findings else EXIT_OK
+
+
+def _cmd_scrub(args: argparse.Namespace) -> int:
+    from .review.checks import cassette_files, scrub_file
+    from .wire.scrub import Scrubber
+
+    paths = [need_path(Path(p), folder=True, several=True) for p in args.paths]  # all checked first
+    files = cassette_files(paths)
+    if not files:
+        raise CommandUsageError("no cassettes found in " + ", ".join(args.paths))
+    scrubber = Scrubber(extra_values=tuple(args.value or ()), extra_fields=tuple(args.field or ()),
+                        extra_headers=tuple(args.header or ()))
+    changed = 0
+    for path in files:
+        places = scrub_file(path, scrubber, write=not args.dry_run)
+        changed += bool(places)
+        verb = "would scrub" if args.dry_run else "scrubbed"
+        print(f"{path}: {verb} {len(places)} place(s): {', '.join(places[:6])}{' ...' if len(places) > 6 else ''}"
+              if places else f"{path}: nothing to scrub")
+    print(f"{len(files)} cassette(s), {changed} {'to rewrite' if args.dry_run else 'rewritten'}")
+    return EXIT_FINDING if args.dry_run and changed else EXIT_OK
 
 
 def _drift(files: list[Path], args: argparse.Namespace) -> int:
@@ -218,7 +249,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --drift: send to this server instead (e.g. replaystream serve's "
                         "http://127.0.0.1:PORT); the recorded path (/v1/...) is appended, so the URL may end "
                         "in /v1 or not")
+    p.add_argument("--allow", action="append", metavar="REGEX",
+                   help="a known false positive: a found value this regular expression matches is not reported "
+                        "(repeatable)")
+    p.add_argument("--allow-file", action="append", metavar="FILE",
+                   help="read --allow patterns from FILE, one per line (# comments), e.g. a committed "
+                        ".replaystream-allow")
     p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("scrub", help="apply today's secret scrubbing to cassettes already written (rewrites them)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="cassette files or folders")
+    p.add_argument("--value", action="append", metavar="SECRET", help="also scrub this value (repeatable)")
+    p.add_argument("--field", action="append", metavar="NAME",
+                   help="also treat this query, form or JSON field as a credential (repeatable)")
+    p.add_argument("--header", action="append", metavar="NAME", help="also drop this header (repeatable)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="report what would change, write nothing (exit 1 if anything would)")
+    p.set_defaults(func=_cmd_scrub)
 
     p = sub.add_parser("import", help="convert vcrpy / pytest-recording cassettes (and raw SSE bodies)")
     p.add_argument("src", nargs="+", metavar="SRC")

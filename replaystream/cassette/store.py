@@ -23,7 +23,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -143,13 +143,15 @@ def forget_run(run: str) -> None:
 
 
 def save_merged(path: Path, mine: Cassette, new: list[Interaction], records_before: list[Record], *,
-                rewrite: bool = False, run: str | None = None) -> Cassette:
+                rewrite: bool = False, run: str | None = None,
+                prepare: Callable[[Cassette], object] | None = None) -> Cassette:
     """Write this session's ``new`` interactions (and the records it added) into the file
     at ``path`` as it is now, under the cassette's lock; returns what was written.
 
     ``mine`` is the session's cassette (its records and meta), ``records_before`` its
     records when the session started. With ``rewrite`` the run's first save replaces the
-    file's interactions; the later ones merge.
+    file's interactions; the later ones merge. ``prepare`` sees the merged cassette before it
+    is written (the scrubber's whole-cassette pass: a value learned late goes from everywhere).
     """
     from .model import FORMAT_META, Cassette
 
@@ -164,5 +166,7 @@ def save_merged(path: Path, mine: Cassette, new: list[Interaction], records_befo
         meta = {**mine.meta, **current.meta}
         meta.setdefault("format", FORMAT_META)
         merged = Cassette(current.interactions + new, records, meta, path)
+        if prepare is not None:
+            prepare(merged)
         atomic_write(target, merged.dumps().encode("utf-8"))
     return merged

@@ -20,6 +20,8 @@ from ..providers import UNKNOWN, detect
 from .advice import Advice, volatile
 from .faults import Fault, FaultPlan
 from .matching import MatchConfig, MatchIndex, canonical, closest, request_key
+from .scrub import Scrubber
+from .secrets import SecretBook
 
 __all__ = ["Inject", "Plan", "Record", "Replay", "ReplayEngine", "REPEAT_HINT"]
 
@@ -73,8 +75,14 @@ class ReplayEngine:
     def __init__(self, interactions: Sequence[Interaction], match: MatchConfig | None = None, *,
                  faults: Sequence[Fault | str | dict[str, object]] = (), allow_repeats: bool = False,
                  replay: bool = True, record: bool = False, where: str = "the cassette",
-                 existed: bool = True, repeat_hint: str | None = None, advice: Advice | None = None) -> None:
+                 existed: bool = True, repeat_hint: str | None = None, advice: Advice | None = None,
+                 scrubber: Scrubber | None = None, book: SecretBook | None = None) -> None:
         self.index = MatchIndex(interactions, match or MatchConfig())
+        # Requests are scrubbed as recordings were before they are matched: a key sent in
+        # the query or the body matches its placeholder, and no miss message shows it. The
+        # numbers given here are never saved (every placeholder matches any other).
+        self.scrubber = scrubber or Scrubber()
+        self.book = book if book is not None else self.scrubber.book()
         self.faults = FaultPlan(faults)
         self.allow_repeats = allow_repeats
         self.replay, self.record = replay, record
@@ -88,6 +96,7 @@ class ReplayEngine:
 
     def plan(self, request: Request) -> Plan:
         """What to answer ``request`` with; raises the miss when nothing may answer it."""
+        request = self.scrubber.request(request, self.book)
         injected = self._injected(request)
         if injected is not None:
             return injected

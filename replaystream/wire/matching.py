@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from ..cassette.model import Interaction, Request
-from .scrub import secret_query_keys
+from .secrets import MATCH_PLACEHOLDER, PLACEHOLDER, secret_query_keys
 
 
 @dataclass(frozen=True)
@@ -73,21 +73,26 @@ def canonical(request: Request, config: MatchConfig) -> dict[str, Any]:
         body = copy.deepcopy(body)
         for path in config.ignore_fields:
             _drop(body, path.split("."))
-    query: list[tuple[str, str]] = []
-    if request.query:
-        # Keys sent in the query (Gemini's ?key=, Azure's ?api-key=) are scrubbed from
-        # recordings, so they never take part in matching.
-        ignored_q = {q.lower() for q in config.ignore_query} | secret_query_keys()
-        query = sorted((k, v) for k, v in parse_qsl(request.query, keep_blank_values=True)
-                       if k.lower() not in ignored_q)
+    # Keys sent in the query (Gemini's ?key=, Azure's ?api-key=) and scrubbed values (a
+    # placeholder) are left out: a cassette that dropped the key, or numbered it otherwise, still matches.
+    ignored_q = {q.lower() for q in config.ignore_query} | secret_query_keys()
+    query = sorted((k, v) for k, v in parse_qsl(request.query, keep_blank_values=True)
+                   if k.lower() not in ignored_q and not PLACEHOLDER.fullmatch(v))
     out: dict[str, Any] = {"method": request.method.upper(), "path": request.path, "query": query, "body": body}
     if config.headers:
         out["headers"] = {h.lower(): request.headers.get(h.lower()) for h in config.headers}
     return out
 
 
+def unnumbered(text: str) -> str:
+    """Every ``<scrubbed:N>`` read as one: the numbers tell secrets apart for a reader, and
+    the key sent at replay is not the one recorded."""
+    return PLACEHOLDER.sub(MATCH_PLACEHOLDER, text) if "<scrubbed" in text else text
+
+
 def request_key(request: Request, config: MatchConfig) -> str:
-    return json.dumps(canonical(request, config), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return unnumbered(json.dumps(canonical(request, config), sort_keys=True, separators=(",", ":"),
+                                  ensure_ascii=False))
 
 
 class MatchIndex:
@@ -165,7 +170,8 @@ def _abridge(value: Any, path: str, longs: dict[str, str]) -> Any:
 
 
 def _pretty(data: dict[str, Any], longs: dict[str, str]) -> list[str]:
-    return json.dumps(_abridge(data, "", longs), indent=2, sort_keys=True, ensure_ascii=False).splitlines()
+    return unnumbered(json.dumps(_abridge(data, "", longs), indent=2, sort_keys=True,
+                                  ensure_ascii=False)).splitlines()
 
 
 def _escaped(text: str) -> str:

@@ -32,6 +32,7 @@ from .pacing import REAL_CLOCK, Clock
 from .player import Player
 from ..providers import decide
 from .recorder import StreamRecorder
+from .scrub import highest_in
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,6 +85,8 @@ class Session:
         self.match = options.match
         self.pacing = options.pacing
         self.scrubber = options.scrub
+        # The secrets this session learns, each with its placeholder (numbered after the cassette's).
+        self.book = self.scrubber.book(start=lambda: highest_in(self.cassette))
         self.allow_repeats = options.allow_repeats
         self.clock = clock  # everything this session times or waits for reads it
         self.players: list[Player] = []  # one per replayed response, in order (position: progress)
@@ -106,7 +109,7 @@ class Session:
         self.engine = ReplayEngine(replayable, self.match, faults=options.faults, allow_repeats=self.allow_repeats,
                                    replay=self.can_replay, record=self.can_record,
                                    where=f"cassette {self.path} (mode {self.mode!r})", existed=self.existed,
-                                   advice=self.advice)
+                                   advice=self.advice, scrubber=self.scrubber)
         self.new: list[Interaction] = []
         # Typed records (a ReplayTool's calls, ...) are written into ``cassette.records``
         # directly; the cassette is saved when they changed, as for new interactions.
@@ -147,7 +150,7 @@ class Session:
         # Path and headers first, then the host it really went to, then the provider= option.
         host = request.headers.get("host", "").rsplit(":", 1)[0].strip("[]") or None
         found = decide(request.path, request.headers, host, self.options.provider)
-        interaction = self.scrubber(Interaction(request, response, found.provider, found.api))
+        interaction = self.scrubber(Interaction(request, response, found.provider, found.api), self.book)
         if interaction is not None:
             interaction.test = self.recorded_by
             with self._lock:
@@ -200,7 +203,8 @@ class Session:
         if (self.new or records) and self.options.persist and not self.saved:
             try:
                 self.cassette = save_merged(self.path, self.cassette, self.new, self._records_before,
-                                            rewrite=self.mode == "rewrite", run=self.run)
+                                            rewrite=self.mode == "rewrite", run=self.run,
+                                            prepare=lambda merged: self.scrubber.finish(merged, self.book))
             except OSError as exc:  # disk full, read-only, permissions: the old file is still there
                 what = f"{len(self.new)} new interaction(s)" + (" and changed records" if records else "")
                 raise RecordingError(

@@ -16,7 +16,7 @@ from replaystream.cassette.model import FORMAT_META
 from replaystream.langchain.fakes.wire import CHAT_APIS
 from replaystream.providers import Provider, by_name, detect, event_text
 from replaystream.review.checks import check_file
-from replaystream.wire.scrub import MASK, Scrubber, secret_env_vars, secret_headers, secret_query_keys
+from replaystream.wire.scrub import Scrubber, secret_env_vars, secret_headers, secret_query_keys
 
 
 @pytest.mark.parametrize(("path", "headers", "host", "expected"), [
@@ -116,9 +116,9 @@ def test_a_registered_provider_is_detected_and_scrubbed(acme: Provider, monkeypa
     assert out is not None
     assert out.request.headers == {"content-type": "application/json"}
     assert out.response.headers == {"content-type": "text/event-stream"}
-    assert out.request.query == "x=1"
-    assert out.request.body == {"prompt": f"my key is {MASK}"}
-    assert out.response.events is not None and out.response.events[0].raw == f'data: {{"echo": "{MASK}"}}\n\n'.encode()
+    assert out.request.query == "acme_token=<scrubbed:1>&x=1"  # the value masked in place: replay still matches
+    assert out.request.body == {"prompt": "my key is <scrubbed:2>"}  # each value its own placeholder
+    assert out.response.events is not None and out.response.events[0].raw == b'data: {"echo": "<scrubbed:3>"}\n\n'
     assert {"request.headers.acme-key", "response.headers.acme-trace", "request.query.acme_token"} <= set(out.scrubbed)
 
 

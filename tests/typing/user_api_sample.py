@@ -72,7 +72,7 @@ def load_or_explain(path: Path) -> replaystream.Cassette | None:
 # -- the wire: sessions, matching, scrubbing, the network guard ------------------------------
 def replay_session(path: Path) -> list[int]:
     match = replaystream.MatchConfig(ignore_fields=("stream",), headers=("x-tenant",))
-    scrub = replaystream.Scrubber(extra_headers=("x-trace-id",))
+    scrub = replaystream.Scrubber(extra_headers=("x-trace-id",), extra_fields=("pin",), keep_fields=("session",))
     faults: list[str] = ["disconnect:after=0"]
     kind: FaultKind = "disconnect"
     assert faults[0].startswith(kind)

@@ -3,7 +3,7 @@
 import pytest
 
 from replaystream.cassette import Event, Interaction, Request, Response
-from replaystream.wire.scrub import MASK, Scrubber
+from replaystream.wire.scrub import Scrubber
 
 
 def interaction() -> Interaction:
@@ -25,9 +25,9 @@ def test_default_scrub_drops_secret_headers_values_and_query(monkeypatch: pytest
     assert out is not None
     assert out.request.headers == {"anthropic-beta": "tools"}
     assert set(out.response.headers) == {"content-type"}
-    assert out.request.query == "x=1"
-    assert out.request.body == {"messages": [{"content": f"my key is {MASK}"}]}
-    assert out.response.events is not None and MASK.encode() in out.response.events[0].raw
+    assert out.request.query == "api-key=<scrubbed:1>&x=1"  # masked in place, numbered as met
+    assert out.request.body == {"messages": [{"content": f"my key is <scrubbed:2>"}]}
+    assert out.response.events is not None and b"<scrubbed:2>" in out.response.events[0].raw
     assert "sk-live" not in repr(out)
     assert {"request.headers.authorization", "request.headers.cookie", "response.headers.set-cookie",
             "response.headers.openai-organization", "request.query.api-key",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,6 +28,8 @@ from pydantic import BaseModel, PrivateAttr
 
 from ...cassette.model import Cassette, Record
 from ...errors import RecordingError, UsageError
+from ...wire.matching import unnumbered
+from ...wire.scrub import Scrubber, highest_in
 from ...wire.session import Session, active_session
 from .errors import ToolReplayMissError
 
@@ -35,8 +37,13 @@ RECORD_KIND = "tool"
 Mode = Literal["record", "replay"]
 
 
-def _key(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+def _keyer() -> Callable[[Any], str]:
+    """Inputs as they are matched and shown: scrubbed as they are stored (a key passed as an
+    argument is never printed), every placeholder read as one. One scrubber per lookup."""
+    scrubber = Scrubber()
+    book = scrubber.book()
+    return lambda value: unnumbered(json.dumps(scrubber.for_match(value, book), sort_keys=True,
+                                               ensure_ascii=False, default=str))
 
 
 class ReplayTool(BaseTool):
@@ -152,7 +159,10 @@ class ReplayTool(BaseTool):
         return [r for r in self._cassette.records if r.kind == RECORD_KIND and r.name == self.name]
 
     def save(self, path: str | os.PathLike[str] | None = None) -> Path:
-        """Write the cassette atomically (to where it was opened, unless ``path``)."""
+        """Write the cassette atomically (to where it was opened, unless ``path``), its
+        records scrubbed of secrets as a session scrubs them."""
+        scrubber = Scrubber()
+        scrubber.finish(self._cassette, scrubber.book(start=lambda: highest_in(self._cassette)))
         return self._cassette.save(path)
 
     def reset(self) -> None:
@@ -170,6 +180,7 @@ class ReplayTool(BaseTool):
         return kwargs
 
     def _replay(self, value: Any) -> Any:
+        _key = _keyer()
         key = _key(value)
         matches = [r for r in self.records if _key(r.data.get("input")) == key]
         used = self._used.get(key, 0)
