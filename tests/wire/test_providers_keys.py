@@ -76,13 +76,13 @@ def test_a_query_key_is_scrubbed_even_where_echoed_and_replay_still_matches(tmp_
         base = emu.base_url
     assert_absent(path, GEMINI_KEY)
     inter = Cassette.load(path).interactions[0]
-    assert inter.provider == "google" and inter.request.query == "alt=sse"
+    assert inter.provider == "google" and inter.request.query == "alt=sse&key=<scrubbed:1>"  # masked in place
     assert {"request.query.key", "response.events[0]", "response.headers.x-echo"} <= set(inter.scrubbed)
     # Another key (a teammate's, or none at all) replays the same recording.
     for key in ("AIzaSyANOTHER-key-9876543210", ""):
         with use_cassette(path, allow_repeats=True), httpx.Client() as client:
             replayed = client.post(f"{base}{route}?alt=sse" + (f"&key={key}" if key else ""), json=body).content
-        assert replayed == recorded.replace(GEMINI_KEY.encode(), b"<scrubbed>")
+        assert replayed == recorded.replace(GEMINI_KEY.encode(), b"<scrubbed:1>")
 
 
 @pytest.mark.parametrize("how", ["env", "constructor"])
