@@ -28,6 +28,14 @@ GROUPS = {  # file stem -> (issue item, title)
     "test_concurrent_recording": ("4", "Concurrency: recording"),
     "test_concurrent_replay": ("4", "Concurrency: replay"),
     "test_security": ("6", "Security"),
+    "test_secret_routes": ("6", "Security: secrets by every route"),
+    "test_scrub_rule": ("6", "Security: the credential-name rule, model content left alone"),
+    "test_network": ("6", "Security: network guard below the socket module"),
+    "test_offline_phases": ("6", "Security: guard over setup, call and teardown"),
+    "test_nothing_lost": ("2", "Nothing lost: interrupts, skips, xfails"),
+    "test_http_encodings": ("2", "Encodings decoded before scrubbing; damaged bodies as live"),
+    "test_shared_cassette": ("4", "Concurrency: one cassette, several tests and workers"),
+    "test_cassette_files": ("1", "Files: modes, symlinks, long and secret names"),
 }
 
 

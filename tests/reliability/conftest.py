@@ -19,6 +19,9 @@ from typing import Any
 import pytest
 
 _HERE = Path(__file__).parent
+#: Test files of other folders whose cases the report counts too (the promises they keep).
+ELSEWHERE = frozenset({"test_network", "test_offline_phases", "test_nothing_lost", "test_shared_cassette",
+                       "test_cassette_files", "test_http_encodings", "test_scrub_rule"})
 _PASSING = re.compile(r"- during (\w+) phase.*?\n.*?\n\s+- (\d+) passing examples, (\d+) failing examples, "
                       r"(\d+) invalid examples")
 
@@ -46,8 +49,9 @@ class _ReliabilityProperties:
                 counts = hypothesis_examples(stats)
                 item.user_properties.append(("hypothesis_examples", counts["passing"] + counts["failing"]))
                 item.user_properties.append(("hypothesis_invalid", counts["invalid"]))
-            if _HERE in Path(str(item.path)).parents:
-                item.user_properties.append(("group", Path(str(item.path)).stem))
+            path = Path(str(item.path))
+            if _HERE in path.parents or path.stem in ELSEWHERE:
+                item.user_properties.append(("group", path.stem))
                 marker = item.get_closest_marker("outcome")
                 if marker is not None and marker.args:
                     item.user_properties.append(("outcome", str(marker.args[0])))
