@@ -18,6 +18,7 @@ Two rules keep a file name safe to commit and to create:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -28,6 +29,7 @@ import pytest
 
 from .options import ReplayOptions
 from .wire.scrub import MIN_SECRET_LENGTH
+from .wire.secrets import environ_key
 
 SUFFIX = ".json"
 #: The longest cassette file name written (255 is the usual limit; room for ``.<name>.lock``).
@@ -41,9 +43,13 @@ _CREDENTIAL_VAR = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL", re.
 def known_secrets(options: ReplayOptions) -> list[str]:
     """The secret values known now: the scrubber's (its environment variables, the user's
     registered values) and every credential-named environment variable's; longest first."""
-    values = set(options.scrub.secret_values())
-    values.update(v for k, v in os.environ.items() if _CREDENTIAL_VAR.search(k) and len(v) >= MIN_SECRET_LENGTH)
+    values = set(options.scrub.secret_values()) | _credential_env_values(environ_key())
     return sorted(values, key=len, reverse=True)
+
+
+@functools.lru_cache(maxsize=8)  # asked for several times a test; the environment rarely changes
+def _credential_env_values(_environ: object) -> frozenset[str]:
+    return frozenset(v for k, v in os.environ.items() if _CREDENTIAL_VAR.search(k) and len(v) >= MIN_SECRET_LENGTH)
 
 
 def without_secrets(text: str, secrets: Iterable[str]) -> str:

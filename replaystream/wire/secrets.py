@@ -113,13 +113,34 @@ def secret_query_keys() -> frozenset[str]:
 
 def secret_env_vars() -> tuple[str, ...]:
     """Environment variables whose *values* are removed wherever they appear."""
+    return _env_var_names(tuple(map(id, providers.registered())))
+
+
+@functools.lru_cache(maxsize=8)
+def _env_var_names(registry: tuple[int, ...]) -> tuple[str, ...]:  # asked for on every request
     return _union((), lambda p: p.key_env_vars)
 
 
 def env_secret_values(names: Iterable[str] | None = None) -> list[str]:
     """The values of those variables (or of ``names``) that are long enough to be secrets."""
-    values = (os.environ.get(name, "") for name in (secret_env_vars() if names is None else names))
-    return [v for v in values if len(v) >= MIN_SECRET_LENGTH]
+    return list(_env_values(environ_key(), secret_env_vars() if names is None else tuple(names)))
+
+
+def environ_key() -> object:
+    """A hashable snapshot of the environment, cheap to take: asked for several times a
+    request, and reading ``os.environ`` decodes every variable each time."""
+    raw = getattr(os.environ, "_data", None)  # CPython's bytes mapping behind os.environ
+    items = raw.items() if isinstance(raw, dict) else os.environ.items()
+    return tuple(kv for kv in items if kv[0] not in _PER_TEST_VARIABLES)
+
+
+_PER_TEST_VARIABLES = frozenset({b"PYTEST_CURRENT_TEST", "PYTEST_CURRENT_TEST"})  # changes every phase
+
+
+@functools.lru_cache(maxsize=32)
+def _env_values(_environ: object, names: tuple[str, ...]) -> tuple[str, ...]:
+    values = (os.environ.get(name, "") for name in names)
+    return tuple(v for v in values if len(v) >= MIN_SECRET_LENGTH)
 
 
 # -- placeholders --------------------------------------------------------------------------
@@ -153,6 +174,19 @@ def value_forms(value: str) -> list[str]:
                 forms.add(core)
     forms.add(base64.b64encode(raw).decode("ascii"))
     return sorted((f for f in forms if len(f) >= MIN_SECRET_LENGTH), key=len, reverse=True)
+
+
+@functools.lru_cache(maxsize=64)  # every session of a run starts from the same known values
+def _compile(values: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[bytes], dict[str, str], list[str],
+                                               list[bytes]]:
+    forms: dict[str, str] = {}
+    for value in values:
+        if len(value) >= MIN_SECRET_LENGTH:
+            for form in value_forms(value):
+                forms.setdefault(form, value)
+    ordered = sorted(forms, key=len, reverse=True)
+    text = "|".join(map(re.escape, ordered)) or "(?!)"
+    return re.compile(text), re.compile(text.encode("utf-8")), forms, ordered, [f.encode("utf-8") for f in ordered]
 
 
 class SecretBook:
@@ -214,15 +248,7 @@ class SecretBook:
             return compiled
         with self._lock:
             if self._patterns is None:
-                forms: dict[str, str] = {}
-                for value in self._by_value:
-                    if len(value) >= MIN_SECRET_LENGTH:
-                        for form in value_forms(value):
-                            forms.setdefault(form, value)
-                ordered = sorted(forms, key=len, reverse=True)
-                text = "|".join(map(re.escape, ordered)) or "(?!)"
-                self._patterns = (re.compile(text), re.compile(text.encode("utf-8")), forms, ordered,
-                                  [f.encode("utf-8") for f in ordered])
+                self._patterns = _compile(tuple(self._by_value))
             return self._patterns
 
     # A regex alternation of literals tries each one at every position; ``in`` runs a fast
