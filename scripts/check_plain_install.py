@@ -40,8 +40,9 @@ EXPECTED = {
 DEMO_MESSAGE = "replaystream demo needs the [langchain,faiss] extras: pip install 'replaystream[langchain,faiss]'"
 
 
-_LIST_EXTRA_MODULES = ("import importlib.util, replaystream.errors as e; "
-                       "print(' '.join(m for ms in e.EXTRAS.values() for m in ms if importlib.util.find_spec(m)))")
+# find_spec("google.genai") raises, not returns None, when the parent package is absent: errors knows that.
+_LIST_EXTRA_MODULES = ("import replaystream.errors as e; "
+                       "print(' '.join(m for ms in e.EXTRAS.values() for m in ms if e._installed(m)))")
 
 
 def outcome(junit_xml: Path) -> dict[str, str]:

@@ -105,6 +105,14 @@ def test_a_plain_project_runs_with_the_base_alone(tmp_path: Path) -> None:
     assert checker.differences(checker.outcome(tmp_path / "results.xml")) == [], done.stdout
 
 
+def test_the_checker_lists_no_extra_module_on_a_base_install() -> None:
+    # CI's first step: the listing itself must run where the `google` namespace does not exist.
+    done = run_python(load_checker()._LIST_EXTRA_MODULES, without=BASE_ONLY)
+    assert (done.returncode, done.stdout.strip()) == (0, ""), done.stderr
+    with_google = run_python(load_checker()._LIST_EXTRA_MODULES, without=[e for e in BASE_ONLY if e != "google"])
+    assert with_google.stdout.split() == ["google.genai", "langchain_google_genai"], with_google.stderr
+
+
 def test_the_checker_catches_a_wrong_outcome() -> None:
     checker = load_checker()
     right = {"test_arithmetic": "passed", "test_replays_the_recorded_stream": "passed",
