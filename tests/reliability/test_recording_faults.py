@@ -182,7 +182,9 @@ def test_a_failing_test_keeps_its_previous_cassette(pytester: pytest.Pytester, r
 
 # -- KeyboardInterrupt / hard kill in a real process -------------------------------------------
 CHILD = textwrap.dedent("""
-    import os, sys, time
+    import os, signal, sys, time
+    # A terminal's Ctrl-C: Python's own handler, which a background CI job inherits as ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import openai
     from replaystream import use_cassette
     import replaystream.cassette.store as cassette_module
