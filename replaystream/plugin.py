@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Generator, Iterator, Mapping
-from dataclasses import replace
+from collections.abc import Generator, Hashable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,7 @@ import pytest
 from . import hooks
 from . import pytest_lifecycle as lifecycle
 from .cassette.store import forget_run
-from .options import MODES, PLUGIN_KEYS, Layer, OptionsError, ReplayOptions, resolve_options
+from .options import MODES, PLUGIN_KEYS, Layer, Mode, OptionsError, ReplayOptions, resolve_options
 from .wire import keys
 from .wire.advice import PytestAdvice
 from .wire.session import Session
@@ -85,6 +85,54 @@ _run_key = pytest.StashKey[str]()  # this run's id, the same in every xdist work
 _shared_key = pytest.StashKey[dict[str, lifecycle.SharedUse]]()  # shared cassette -> what its tests replayed
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What collection worked out for a marked test; the fixtures reuse it while
+    ``replay_config`` adds nothing (the common case), so a test resolves nothing again."""
+
+    options: ReplayOptions
+    directory: Path
+    name: str
+    secrets: tuple[str, ...]  # known_secrets(options), longest first
+
+
+_plan_key = pytest.StashKey[_Plan]()
+_resolved_key = pytest.StashKey["_Resolved"]()
+_session_options_key = pytest.StashKey["_SessionOptions"]()
+
+
+class _Resolved:
+    """``str(path.resolve())``, once per path a run: a resolve is several system calls."""
+
+    def __init__(self) -> None:
+        self._known: dict[Path, str] = {}
+
+    def __call__(self, path: Path) -> str:
+        found = self._known.get(path)
+        if found is None:
+            found = self._known[path] = str(path.resolve())
+        return found
+
+
+class _SessionOptions:
+    """A test's session options: its options plus the conftest scrub hook, the extra
+    cassettes and the mode. Tests with the same options share one (validated once)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self._hook = _hook_scrubber(config)
+        # keyed by id: the options object is kept in the value, so its id stays its own
+        self._made: dict[tuple[int, tuple[Path, ...], str], tuple[ReplayOptions, ReplayOptions]] = {}
+
+    def __call__(self, options: ReplayOptions, extra: tuple[Path, ...], mode: Mode) -> ReplayOptions:
+        key = (id(options), extra, mode)
+        made = self._made.get(key)
+        if made is None:
+            # The user's scrub hooks run first, then the conftest hook pytest_replaystream_before_record.
+            scrub = replace(options.scrub, hooks=(*options.scrub.hooks, self._hook))
+            made = self._made[key] = (options, replace(options, scrub=scrub, extra=extra, mode=mode))
+        return made[1]
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     config.stash[_used_key] = set()
@@ -98,6 +146,8 @@ def pytest_configure(config: pytest.Config) -> None:
     except OptionsError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_layers_key] = (ini, cli)
+    config.stash[_resolved_key] = _Resolved()
+    config.stash[_session_options_key] = _SessionOptions(config)
     config.stash[_users_key] = {}
     config.stash[_fresh_key] = set()
     config.stash[_shared_key] = {}
@@ -137,24 +187,51 @@ def _resolve(item: pytest.Item, replay_config: Mapping[str, Any]) -> ReplayOptio
     return resolve_options(*ini, Layer("replay_config", replay_config), *_marker_layers(item), *cli)
 
 
+_PLAIN = (str, bool, int, float, type(None))
+
+
+def _plain(value: Any) -> Hashable:
+    if type(value) in _PLAIN:
+        return type(value), value  # the type too: True == 1, but only one is a valid bool option
+    if type(value) in (list, tuple) and all(type(v) is str for v in value):
+        return type(value), tuple(value)
+    raise TypeError("not plain data")
+
+
+def _marks_key(item: pytest.Item) -> Hashable | None:
+    """The item's ``replay`` markers as a key (closest last), or None when a value is not
+    plain data (a MatchConfig, a hook): those are resolved for each test."""
+    try:
+        return tuple((tuple(_plain(a) for a in mark.args), tuple((k, _plain(v)) for k, v in sorted(mark.kwargs.items())))
+                     for mark in reversed(list(item.iter_markers("replay"))))
+    except TypeError:
+        return None
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     problems: dict[str, None] = {}  # ordered, and a module's marker is reported once
     valid: list[str] = []
     bad: set[int] = set()
     ini, cli = config.stash[_layers_key]
     users = config.stash[_users_key]
+    resolved: dict[Hashable, tuple[ReplayOptions, tuple[str, ...]]] = {}  # a module's tests share their markers
     for n, item in enumerate(items):
-        layers = _marker_layers(item)
-        if not layers:
+        if item.get_closest_marker("replay") is None:
             continue  # unmarked tests pay nothing
+        key = _marks_key(item)
         try:
-            resolve_options(*layers)
+            if key is None or key not in resolved:
+                options = resolve_options(*ini, *_marker_layers(item), *cli)
+                found = (options, tuple(known_secrets(options)))
+                if key is not None:
+                    resolved[key] = found
+            options, secrets = found if key is None else resolved[key]
             # Which tests will share a cassette, known before any runs (replay_config may still
             # move one: the fixture adds what really happens).
-            options = resolve_options(*ini, *layers, *cli)
-            planned = cassette_paths(cassette_dir(item, options), options,
-                                     default_name_of(item, known_secrets(options)))[0]
-            users.setdefault(str(planned.resolve()), []).append(item.nodeid)
+            plan = _Plan(options, cassette_dir(item, options), default_name_of(item, secrets), secrets)
+            item.stash[_plan_key] = plan
+            planned = cassette_paths(plan.directory, options, plan.name)[0]
+            users.setdefault(config.stash[_resolved_key](planned), []).append(item.nodeid)
         except OptionsError as exc:
             problems.update(dict.fromkeys(exc.problems))
             valid = valid or exc.valid
@@ -175,11 +252,15 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     """A test replaying offline is guarded from its setup on (see :mod:`.pytest_lifecycle`)."""
     if "replay_cassette" in getattr(item, "fixturenames", ()):
-        ini, cli = item.config.stash[_layers_key]
-        try:
-            options = resolve_options(*ini, *_marker_layers(item), *cli)
-        except OptionsError:
-            options = None  # reported by the fixture
+        plan = item.stash.get(_plan_key, None)
+        if plan is not None:
+            options: ReplayOptions | None = plan.options
+        else:  # it asked for replay_cassette without a marker
+            ini, cli = item.config.stash[_layers_key]
+            try:
+                options = resolve_options(*ini, *_marker_layers(item), *cli)
+            except OptionsError:
+                options = None  # reported by the fixture
         if options is not None and options.blocks_network:
             lifecycle.start_guard(item, PytestAdvice(item.nodeid, (_arg(item.config, item.nodeid),)))
     return (yield)
@@ -217,69 +298,89 @@ def replay_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def replay_options(request: pytest.FixtureRequest, replay_config: dict[str, Any]) -> ReplayOptions:
+def _replay_item(request: pytest.FixtureRequest) -> pytest.Item:
+    """The test. The fixtures below take it instead of ``request``: pytest builds a fixture
+    definition each time a fixture asks for ``request``, a cost paid by every test."""
+    item: pytest.Item = request.node
+    return item
+
+
+@pytest.fixture
+def replay_options(_replay_item: pytest.Item, replay_config: dict[str, Any]) -> ReplayOptions:
     """This test's options: command line > closest ``replay`` marker > ``replay_config`` > ini > default."""
+    plan = _replay_item.stash.get(_plan_key, None)
+    if plan is not None and not replay_config:
+        return plan.options
     try:
-        return _resolve(request.node, replay_config)
+        return _resolve(_replay_item, replay_config)
     except OptionsError as exc:  # replay_config is only known now; markers were checked at collection
         message = str(exc)
     pytest.fail(message, pytrace=False)  # outside the except: no "during handling" chain
 
 
 @pytest.fixture
-def replay_cassette_dir(request: pytest.FixtureRequest, replay_options: ReplayOptions) -> Path:
+def replay_cassette_dir(_replay_item: pytest.Item, replay_options: ReplayOptions) -> Path:
     """``<cassette root>/<test module>``; the root is ``<test dir>/cassettes`` unless configured."""
-    return cassette_dir(request.node, replay_options)
+    plan = _replay_item.stash.get(_plan_key, None)
+    return plan.directory if plan is not None and plan.options is replay_options else cassette_dir(_replay_item,
+                                                                                                   replay_options)
 
 
 @pytest.fixture
-def replay_cassette_name(request: pytest.FixtureRequest, replay_options: ReplayOptions) -> str:
+def replay_cassette_name(_replay_item: pytest.Item, replay_options: ReplayOptions) -> str:
     """The test's own cassette file name: class and test name with parameters, escaped, no
     secret value in it, at most 240 bytes (see :mod:`replaystream.pytest_paths`)."""
-    return default_name_of(request.node, known_secrets(replay_options))
+    plan = _replay_item.stash.get(_plan_key, None)
+    return plan.name if plan is not None and plan.options is replay_options else default_name_of(
+        _replay_item, _secrets(_replay_item, replay_options))
+
+
+def _secrets(item: pytest.Item, options: ReplayOptions) -> tuple[str, ...]:
+    plan = item.stash.get(_plan_key, None)
+    return plan.secrets if plan is not None and plan.options is options else tuple(known_secrets(options))
 
 
 @pytest.fixture
-def replay_cassette(request: pytest.FixtureRequest, replay_options: ReplayOptions, replay_cassette_dir: Path,
+def replay_cassette(_replay_item: pytest.Item, replay_options: ReplayOptions, replay_cassette_dir: Path,
                     replay_cassette_name: str) -> Iterator[Session]:
     """The test's active cassette: its HTTP traffic (httpx and httpx2) is recorded or replayed."""
-    config = request.config
+    item = _replay_item
+    config = item.config
     options = replay_options
     paths = cassette_paths(replay_cassette_dir, options, replay_cassette_name)
-    # The user's scrub hooks run first, then the conftest hook pytest_replaystream_before_record.
-    scrub = replace(options.scrub, hooks=(*options.scrub.hooks, _hook_scrubber(config)))
-    own = str(paths[0].resolve())
+    resolved = config.stash[_resolved_key]
+    own = resolved(paths[0])
     fresh = config.stash[_fresh_key]
     mode = "new_episodes" if own in fresh and options.mode in ("rewrite", "once") else options.mode
     # ^ a cassette shared by tests is recorded afresh once per run: the later tests add theirs to it
-    nodeid = request.node.nodeid
+    nodeid = item.nodeid
     users = config.stash[_users_key].setdefault(own, [])
     if nodeid not in users:
         users.append(nodeid)
     shared = len(users) > 1
     # Errors name the command that fixes them: this test, and the others that share its cassette.
     advice = PytestAdvice(str(paths[0]), tuple(_arg(config, n) for n in [nodeid, *(u for u in users if u != nodeid)]))
-    test_id = without_secrets(nodeid, known_secrets(options))  # written into the cassette
-    session = Session(paths[0], replace(options, scrub=scrub, extra=tuple(paths[1:]), mode=mode), advice=advice,
+    test_id = without_secrets(nodeid, _secrets(item, options))  # written into the cassette
+    session = Session(paths[0], config.stash[_session_options_key](options, tuple(paths[1:]), mode), advice=advice,
                       recorded_by=test_id, run=config.stash[_run_key])
     if was_shortened(paths[0].name):
         session.cassette.meta.setdefault("test_id", test_id)  # the name no longer says it in full
     if not session.offline:
-        lifecycle.stop_guard(request.node)  # replay_config made it record: the setup guard was a guess
-    config.stash[_used_key].update(str(p.resolve()) for p in paths)
-    config.stash[_dirs_key].add(str(replay_cassette_dir.resolve()))
+        lifecycle.stop_guard(item)  # replay_config made it record: the setup guard was a guess
+    config.stash[_used_key].update(resolved(p) for p in paths)
+    config.stash[_dirs_key].add(resolved(replay_cassette_dir))
     token = session.start()
     try:
         yield session
     finally:
         # pytest does not throw the test's exception into fixtures: read the reports.
-        reports = request.node.stash.get(_report_key, {})
+        reports = item.stash.get(_report_key, {})
         failed = any(r.failed for r in reports.values())
         # Saved after the teardown, if the whole test passed (see pytest_runtest_teardown);
         # a failed, skipped or interrupted test keeps the previous cassette.
         session.finish(token, failed=failed, save=False)
     if not failed:
-        lifecycle.save_later(request.node, lambda: _save(session, fresh, own, mode))
+        lifecycle.save_later(item, lambda: _save(session, fresh, own, mode))
     # Faults may stop the code early: the interactions they explain are not an error.
     unused = session.unexplained_unused() if session.mode == "none" else []
     checked = session.mode == "none" and options.strict and not options.allow_unused and not failed
@@ -346,6 +447,9 @@ def _owned(item: pytest.Item) -> list[Path]:
     """The cassettes a test would use, as far as collection knows (no ``replay_config``)."""
     if item.get_closest_marker("replay") is None and "replay_cassette" not in getattr(item, "fixturenames", ()):
         return []
+    plan = item.stash.get(_plan_key, None)
+    if plan is not None:
+        return cassette_paths(plan.directory, plan.options, plan.name)
     try:
         options = _resolve(item, {})
     except OptionsError:
