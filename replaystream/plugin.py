@@ -98,6 +98,7 @@ class _Plan:
 
 _plan_key = pytest.StashKey[_Plan]()
 _resolved_key = pytest.StashKey["_Resolved"]()
+_overrides_key = pytest.StashKey[dict[str, bool]]()  # a module's or class's node id -> _overridden
 _session_options_key = pytest.StashKey["_SessionOptions"]()
 
 
@@ -147,6 +148,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_layers_key] = (ini, cli)
     config.stash[_resolved_key] = _Resolved()
+    config.stash[_overrides_key] = {}
     config.stash[_session_options_key] = _SessionOptions(config)
     config.stash[_users_key] = {}
     config.stash[_fresh_key] = set()
@@ -190,22 +192,26 @@ def _resolve(item: pytest.Item, replay_config: Mapping[str, Any]) -> ReplayOptio
 _PLAIN = (str, bool, int, float, type(None))
 
 
-def _plain(value: Any) -> Hashable:
+def _plain(value: Any) -> Hashable | None:
+    """``value`` as part of a key, or None when it is not plain data."""
     if type(value) in _PLAIN:
         return type(value), value  # the type too: True == 1, but only one is a valid bool option
     if type(value) in (list, tuple) and all(type(v) is str for v in value):
         return type(value), tuple(value)
-    raise TypeError("not plain data")
+    return None
 
 
 def _marks_key(item: pytest.Item) -> Hashable | None:
     """The item's ``replay`` markers as a key (closest last), or None when a value is not
     plain data (a MatchConfig, a hook): those are resolved for each test."""
-    try:
-        return tuple((tuple(_plain(a) for a in mark.args), tuple((k, _plain(v)) for k, v in sorted(mark.kwargs.items())))
-                     for mark in reversed(list(item.iter_markers("replay"))))
-    except TypeError:
-        return None
+    key = []
+    for mark in reversed(list(item.iter_markers("replay"))):
+        args = tuple(_plain(a) for a in mark.args)
+        kwargs = tuple((k, _plain(v)) for k, v in sorted(mark.kwargs.items()))
+        if None in args or any(v is None for _, v in kwargs):
+            return None
+        key.append((args, kwargs))
+    return tuple(key)
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -340,13 +346,62 @@ def _secrets(item: pytest.Item, options: ReplayOptions) -> tuple[str, ...]:
     return plan.secrets if plan is not None and plan.options is options else tuple(known_secrets(options))
 
 
+#: The fixtures replay_cassette reads, which a conftest, module or class may override.
+_OVERRIDABLE = {"replay_config": replay_config, "replay_options": replay_options,
+                "replay_cassette_dir": replay_cassette_dir, "replay_cassette_name": replay_cassette_name}
+
+
+def _overridden(item: pytest.Item) -> bool:
+    """Whether the test sees another definition of a fixture of :data:`_OVERRIDABLE`, or
+    parametrizes one. Asked once per module or class (its tests see the same definitions)."""
+    if any(name in _OVERRIDABLE for name in getattr(getattr(item, "callspec", None), "params", ())):
+        return True
+    known = item.config.stash[_overrides_key]
+    where = item.parent.nodeid if item.parent is not None else ""
+    if where not in known:
+        try:
+            manager = item.session._fixturemanager
+            known[where] = any(not (defs := manager.getfixturedefs(name, item)) or
+                               getattr(defs[-1].func, "__wrapped__", defs[-1].func) is not _unwrapped(own)
+                               for name, own in _OVERRIDABLE.items())
+        except Exception:  # another pytest inside: take the fixtures' own (slower) way
+            known[where] = True
+    return known[where]
+
+
+def _unwrapped(fixture: Any) -> Any:
+    """The function under a ``@pytest.fixture`` decoration (pytest 8.4+ wraps it)."""
+    inner = getattr(fixture, "_get_wrapped_function", None)
+    return inner() if inner is not None else getattr(fixture, "__wrapped__", fixture)
+
+
+def _test_options(request: pytest.FixtureRequest, item: pytest.Item) -> tuple[ReplayOptions, Path, str]:
+    """The test's options, cassette folder and name. Each is a fixture a user may override;
+    when none is (the common case) they come from collection's plan without running the
+    fixtures, which pytest makes cost more than what they compute."""
+    if _overridden(item):
+        return (request.getfixturevalue("replay_options"), request.getfixturevalue("replay_cassette_dir"),
+                request.getfixturevalue("replay_cassette_name"))
+    plan = item.stash.get(_plan_key, None)
+    if plan is not None:
+        return plan.options, plan.directory, plan.name
+    try:  # it asked for replay_cassette without a marker
+        options = _resolve(item, {})
+    except OptionsError as exc:
+        message = str(exc)
+    else:
+        return options, cassette_dir(item, options), default_name_of(item, _secrets(item, options))
+    pytest.fail(message, pytrace=False)
+
+
 @pytest.fixture
-def replay_cassette(_replay_item: pytest.Item, replay_options: ReplayOptions, replay_cassette_dir: Path,
-                    replay_cassette_name: str) -> Iterator[Session]:
-    """The test's active cassette: its HTTP traffic (httpx and httpx2) is recorded or replayed."""
-    item = _replay_item
+def replay_cassette(request: pytest.FixtureRequest) -> Iterator[Session]:
+    """The test's active cassette: its HTTP traffic (httpx and httpx2) is recorded or replayed.
+    Reads ``replay_options``, ``replay_cassette_dir`` and ``replay_cassette_name`` (and, through
+    them, ``replay_config``): override any of them to change it."""
+    item: pytest.Item = request.node
     config = item.config
-    options = replay_options
+    options, replay_cassette_dir, replay_cassette_name = _test_options(request, item)
     paths = cassette_paths(replay_cassette_dir, options, replay_cassette_name)
     resolved = config.stash[_resolved_key]
     own = resolved(paths[0])

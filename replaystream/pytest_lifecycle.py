@@ -17,6 +17,7 @@ and teardown, saving only a test that passed, and the leftovers of shared casset
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,9 +37,10 @@ pending_key = pytest.StashKey[list[Callable[[], None]]]()
 def start_guard(item: pytest.Item, advice: Advice) -> None:
     """Block the network and unset the proxies until :func:`stop_guard` (after the teardown)."""
     stack = contextlib.ExitStack()
-    patch = stack.enter_context(pytest.MonkeyPatch.context())
-    for name in PROXY_VARIABLES:
-        patch.delenv(name, raising=False)
+    if any(name in os.environ for name in PROXY_VARIABLES):  # most runs set none: nothing to undo
+        patch = stack.enter_context(pytest.MonkeyPatch.context())
+        for name in PROXY_VARIABLES:
+            patch.delenv(name, raising=False)
     try:
         stack.enter_context(block_network(advice))
     except BaseException:

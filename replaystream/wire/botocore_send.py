@@ -33,19 +33,9 @@ if TYPE_CHECKING:
 
 __all__ = ["patches", "to_request"]
 
-_absent: list[bool] = []  # botocore found missing: not looked for again
+#: The module whose import makes botocore patchable (it imports botocore.awsrequest itself).
+WATCHED = "botocore.httpsession"
 
-
-def _modules() -> tuple[ModuleType, ModuleType] | None:
-    """``botocore.httpsession`` and ``botocore.awsrequest`` when botocore is installed."""
-    if _absent:
-        return None
-    try:
-        return (sys.modules.get("botocore.httpsession") or importlib.import_module("botocore.httpsession"),
-                sys.modules.get("botocore.awsrequest") or importlib.import_module("botocore.awsrequest"))
-    except ImportError:  # the [bedrock] extra is not installed: nothing to patch
-        _absent.append(True)
-        return None
 
 
 def _body_bytes(body: Any) -> bytes:
@@ -253,8 +243,11 @@ def _record(self: Any, request: Any, req: Request, session: Session, planned: Re
                                   _RecordingBody(real.raw, recorder, planned.faults))
 
 
-def patches(resolve: Callable[[], Session | None]) -> list[Patch]:
-    """botocore's send, patched to ask ``resolve`` for the session (none when botocore is not
-    installed). :mod:`.transport` applies these with its own, in one reference-counted set."""
-    mods = _modules()
-    return _patch(*mods, resolve) if mods is not None else []
+def patches(resolve: Callable[[], Session | None], httpsession: ModuleType | None = None) -> list[Patch]:
+    """botocore's send, patched to ask ``resolve`` for the session; none while botocore is not
+    imported (:mod:`.transport` has it patched on import, in one reference-counted set)."""
+    httpsession = httpsession or sys.modules.get(WATCHED)
+    awsrequest = sys.modules.get("botocore.awsrequest")
+    if httpsession is None or awsrequest is None or not hasattr(httpsession, "URLLib3Session"):
+        return []
+    return _patch(httpsession, awsrequest, resolve)

@@ -88,7 +88,12 @@ class ReplayEngine:
         self.replay, self.record = replay, record
         self.where, self.existed = where, existed
         self.advice = advice or Advice()
-        self.repeat_hint = repeat_hint if repeat_hint is not None else self.advice.repeats()
+        self._repeat_hint = repeat_hint
+
+    @property
+    def repeat_hint(self) -> str:
+        """The fix for a repeated request (worded when a repeat happens, not for every session)."""
+        return self._repeat_hint if self._repeat_hint is not None else self.advice.repeats()
 
     @property
     def interactions(self) -> list[Interaction]:

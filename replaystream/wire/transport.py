@@ -13,7 +13,6 @@ adapts it to each package's sync and async stream classes.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from functools import cache
@@ -40,24 +39,12 @@ PACKAGES = ("httpx", "httpx2")
 _resolve_session: Callable[[], Session | None] = lambda: None
 
 
-_absent: set[str] = set()  # packages found missing: not searched for again on every install
-
-
-def available_modules() -> list[ModuleType]:
-    """The installed ones of ``PACKAGES``. Read from ``sys.modules`` on each install (a test
-    harness may drop and re-import a package: the current module is the one to patch);
-    imported only when it is not there yet."""
-    mods = []
-    for name in PACKAGES:
-        mod = sys.modules.get(name)
-        if mod is None and name not in _absent:
-            try:
-                mod = importlib.import_module(name)
-            except ImportError:  # either package may be absent; patch what is there
-                _absent.add(name)
-        if mod is not None:
-            mods.append(mod)
-    return mods
+def imported_modules() -> list[ModuleType]:
+    """The ones of ``PACKAGES`` imported now. Read from ``sys.modules`` on each install (a
+    test harness may drop and re-import a package: the current module is the one to patch).
+    One still running its body (in another thread) is left to the import watch."""
+    return [mod for name in PACKAGES if (mod := sys.modules.get(name)) is not None
+            and hasattr(mod, "AsyncHTTPTransport")]
 
 
 def to_request(request: Any) -> Request:
@@ -379,8 +366,16 @@ def _patch_module(mod: ModuleType) -> list[Patch]:
     return [(sync_cls, "handle_request", handle_request), (async_cls, "handle_async_request", handle_async_request)]
 
 
-_patcher = Patcher(lambda: [patch for mod in available_modules() for patch in _patch_module(mod)]
-                   + botocore_send.patches(lambda: _resolve_session()))  # boto3 sends through urllib3
+def _imported_patches() -> list[Patch]:
+    """The patches of the packages imported now; the others are patched if imported later
+    (see :mod:`.patching`): an install never imports one."""
+    patches = [patch for mod in imported_modules() for patch in _patch_module(mod)]
+    return patches + botocore_send.patches(lambda: _resolve_session())  # boto3 sends through urllib3
+
+
+_patcher = Patcher(_imported_patches, on_import={
+    **dict.fromkeys(PACKAGES, _patch_module),
+    botocore_send.WATCHED: lambda mod: botocore_send.patches(lambda: _resolve_session(), mod)})
 
 
 def install(resolve: Callable[[], Session | None]) -> None:
