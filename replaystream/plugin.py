@@ -8,7 +8,6 @@ an option given on the command line > the closest ``replay`` marker > the
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Generator, Hashable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -153,7 +152,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_users_key] = {}
     config.stash[_fresh_key] = set()
     config.stash[_shared_key] = {}
-    config.stash[_run_key] = getattr(config, "workerinput", {}).get(_RUN_KEY) or uuid.uuid4().hex
+    config.stash[_run_key] = getattr(config, "workerinput", {}).get(_RUN_KEY) or os.urandom(16).hex()  # not uuid: its import costs startup
     # A run that only replays needs no key: placeholders before collection, so a client
     # built at module level (openai.OpenAI(), ChatOpenAI(...)) starts. Other runs get them
     # per test, while its cassette only replays (see Session).

@@ -15,7 +15,6 @@ b'{}'
 from __future__ import annotations
 
 import struct
-import uuid
 from binascii import crc32
 from dataclasses import dataclass
 from typing import Any
@@ -108,6 +107,8 @@ def _decode_headers(data: bytes) -> dict[str, Any]:
             value = blob.decode("utf-8", "replace") if kind == 7 else blob.hex()
             pos += 2 + size
         elif kind == 9:
+            import uuid  # the rare header type: not worth uuid's import at every start-up
+
             value = str(uuid.UUID(bytes=bytes(data[pos:pos + 16])))
             pos += 16
         else:

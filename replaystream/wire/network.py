@@ -18,7 +18,6 @@ refuses to start under such a loop policy rather than promise what it cannot kee
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ipaddress
 import socket
@@ -107,6 +106,9 @@ def install_guard() -> None:
 
 
 def _refuse_foreign_loops() -> None:
+    asyncio = sys.modules.get("asyncio")  # not imported (~30 ms): no event loop policy can be set yet
+    if asyncio is None:
+        return
     policy = type(asyncio.get_event_loop_policy())
     if policy.__module__.split(".", 1)[0] == "uvloop":
         raise NetworkBlockedError(
