@@ -20,16 +20,21 @@ from .errors import (
 from .errors import has_extras as _has_extras
 from .options import OptionsError, ReplayOptions
 from .wire.matching import MatchConfig
-from .wire.network import block_network
 from .wire.scrub import Scrubber
-from .wire.session import CassetteContext, Session, use_cassette
-from .cassette.sse import SSEEvent, SSEFramer, parse_event, split_events
 
 __version__ = "0.1.0"
 
-# LangChain-based parts load on first use, so `import replaystream` (and the pytest
-# plugin, for every test) stays light.
+# The session stack, the SSE helpers and the LangChain-based parts load on first use, so
+# `import replaystream` (and the pytest plugin, at every pytest start-up) stays light.
 _LAZY = {
+    "CassetteContext": "wire.session",
+    "Session": "wire.session",
+    "use_cassette": "wire.session",
+    "block_network": "wire.network",
+    "SSEEvent": "cassette.sse",
+    "SSEFramer": "cassette.sse",
+    "parse_event": "cassette.sse",
+    "split_events": "cassette.sse",
     "ReplayChatModel": "langchain.fakes",
     "RecordedResponse": "langchain.fakes",
     "ReplayEmbeddings": "langchain.fakes",
@@ -55,6 +60,14 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:  # the lazy names, typed; "X as X" exports them (mypy cannot read *_LAZY in __all__)
+    from .cassette.sse import (
+        SSEEvent as SSEEvent,
+        SSEFramer as SSEFramer,
+        parse_event as parse_event,
+        split_events as split_events,
+    )
+    from .wire.network import block_network as block_network
+    from .wire.session import CassetteContext as CassetteContext, Session as Session, use_cassette as use_cassette
     from .langchain.events import normalize_events as normalize_events, to_plain as to_plain
     from .langchain.fakes import (
         ChunkFormatError as ChunkFormatError,

@@ -21,7 +21,6 @@ from .cassette.store import forget_run
 from .options import MODES, PLUGIN_KEYS, Layer, Mode, OptionsError, ReplayOptions, resolve_options
 from .wire import keys
 from .wire.advice import PytestAdvice
-from .wire.session import Session
 from .pytest_fixtures import event_snapshot as event_snapshot  # fixtures: pytest finds them here
 from .pytest_fixtures import replay_chat_model as replay_chat_model
 from .pytest_fixtures import replay_chat_model_factory as replay_chat_model_factory
@@ -30,6 +29,7 @@ from .pytest_paths import (SUFFIX, cassette_dir, cassette_paths, default_name_of
 
 if TYPE_CHECKING:
     from .cassette.model import Interaction
+    from .wire.session import Session
 
 _USED_KEY = "replaystream_used"
 _DIRS_KEY = "replaystream_dirs"
@@ -415,6 +415,8 @@ def replay_cassette(request: pytest.FixtureRequest) -> Iterator[Session]:
     # Errors name the command that fixes them: this test, and the others that share its cassette.
     advice = PytestAdvice(str(paths[0]), tuple(_arg(config, n) for n in [nodeid, *(u for u in users if u != nodeid)]))
     test_id = without_secrets(nodeid, _secrets(item, options))  # written into the cassette
+    from .wire.session import Session  # here: a run without cassettes never loads the session stack
+
     session = Session(paths[0], config.stash[_session_options_key](options, tuple(paths[1:]), mode), advice=advice,
                       recorded_by=test_id, run=config.stash[_run_key])
     if was_shortened(paths[0].name):

@@ -5,12 +5,14 @@ pytest finds them; LangChain and syrupy are imported lazily (they are heavy).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .errors import MissingExtraError, require_extras
-from .wire.session import Session
+
+if TYPE_CHECKING:  # loaded with the first cassette, not at pytest's start-up
+    from .wire.session import Session
 
 
 def _require_langchain(fixture: str) -> None:

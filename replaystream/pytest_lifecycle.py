@@ -20,13 +20,15 @@ import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .wire.advice import Advice
 from .wire.network import block_network
-from .wire.session import Session
+
+if TYPE_CHECKING:  # the session stack loads with the first cassette, not at pytest's start-up
+    from .wire.session import Session
 
 PROXY_VARIABLES = tuple(v for name in ("http_proxy", "https_proxy", "all_proxy") for v in (name.upper(), name))
 
