@@ -152,7 +152,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_users_key] = {}
     config.stash[_fresh_key] = set()
     config.stash[_shared_key] = {}
-    config.stash[_run_key] = getattr(config, "workerinput", {}).get(_RUN_KEY) or os.urandom(16).hex()  # not uuid: its import costs startup
+    # A random id (not uuid: its import would cost every start-up).
+    config.stash[_run_key] = getattr(config, "workerinput", {}).get(_RUN_KEY) or os.urandom(16).hex()
     # A run that only replays needs no key: placeholders before collection, so a client
     # built at module level (openai.OpenAI(), ChatOpenAI(...)) starts. Other runs get them
     # per test, while its cassette only replays (see Session).

@@ -13,7 +13,6 @@ own event-stream parser sees the recorded frames byte for byte.
 from __future__ import annotations
 
 import importlib
-import sys
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -24,7 +23,7 @@ from ..cassette.model import Request
 from .engine import Inject, Record, Replay
 from .faults import DISCONNECTED, Fault, FaultedDelivery
 from .http import TRANSFER_RESPONSE_HEADERS, header_dict, parse_body
-from .patching import Patch
+from .patching import Patch, imported
 from .player import Player
 from .recorder import StreamRecorder, stream_framing
 
@@ -246,8 +245,8 @@ def _record(self: Any, request: Any, req: Request, session: Session, planned: Re
 def patches(resolve: Callable[[], Session | None], httpsession: ModuleType | None = None) -> list[Patch]:
     """botocore's send, patched to ask ``resolve`` for the session; none while botocore is not
     imported (:mod:`.transport` has it patched on import, in one reference-counted set)."""
-    httpsession = httpsession or sys.modules.get(WATCHED)
-    awsrequest = sys.modules.get("botocore.awsrequest")
-    if httpsession is None or awsrequest is None or not hasattr(httpsession, "URLLib3Session"):
+    httpsession = httpsession or imported(WATCHED, "URLLib3Session")
+    awsrequest = imported("botocore.awsrequest", "AWSResponse")
+    if httpsession is None or awsrequest is None:
         return []
     return _patch(httpsession, awsrequest, resolve)

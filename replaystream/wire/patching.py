@@ -11,6 +11,7 @@ the code under test imports it, while the patcher is active (see :class:`_Import
 
 from __future__ import annotations
 
+import importlib
 import importlib.abc
 import importlib.machinery
 import sys
@@ -107,6 +108,16 @@ class Patcher:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.release()
+
+
+def imported(name: str, attribute: str) -> ModuleType | None:
+    """Module ``name`` if it is imported (not importing it otherwise). One another thread is
+    still running the body of is waited for, as an import would wait: patched half-made, its
+    classes would be missing; left alone, it would run unpatched (it began before the watch)."""
+    module = sys.modules.get(name)
+    if module is not None and not hasattr(module, attribute):
+        module = importlib.import_module(name)  # blocks on the module's import lock until it is done
+    return module if module is not None and hasattr(module, attribute) else None
 
 
 class _AfterExec(importlib.abc.Loader):

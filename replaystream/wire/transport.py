@@ -13,7 +13,6 @@ adapts it to each package's sync and async stream classes.
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from functools import cache
 from types import ModuleType
@@ -28,7 +27,7 @@ from .faults import DISCONNECTED, Fault, FaultedDelivery
 from .pacing import Clock
 from .player import Player
 from .http import TRANSFER_RESPONSE_HEADERS, header_dict, parse_body
-from .patching import Patch, Patcher
+from .patching import Patch, Patcher, imported
 from .recorder import StreamRecorder, stream_framing
 
 if TYPE_CHECKING:
@@ -41,10 +40,8 @@ _resolve_session: Callable[[], Session | None] = lambda: None
 
 def imported_modules() -> list[ModuleType]:
     """The ones of ``PACKAGES`` imported now. Read from ``sys.modules`` on each install (a
-    test harness may drop and re-import a package: the current module is the one to patch).
-    One still running its body (in another thread) is left to the import watch."""
-    return [mod for name in PACKAGES if (mod := sys.modules.get(name)) is not None
-            and hasattr(mod, "AsyncHTTPTransport")]
+    test harness may drop and re-import a package: the current module is the one to patch)."""
+    return [mod for name in PACKAGES if (mod := imported(name, "AsyncHTTPTransport")) is not None]
 
 
 def to_request(request: Any) -> Request:

@@ -94,3 +94,25 @@ def test_a_package_imported_with_no_cassette_open_is_left_alone_until_one_opens(
         assert httpx.HTTPTransport.handle_request is untouched
     """)
     assert (done.returncode, done.stdout.strip()) == (0, "replaystream.wire.transport"), done.stderr
+
+
+def test_a_package_half_imported_by_another_thread_is_waited_for(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    from replaystream.wire.patching import imported
+
+    (tmp_path / "slow_http_pkg.py").write_text(
+        "import time\nSTARTED = True\ntime.sleep(0.5)\nclass AsyncHTTPTransport:\n    pass\n", "utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "slow_http_pkg", raising=False)
+    assert imported("slow_http_pkg", "AsyncHTTPTransport") is None  # not imported: not imported by asking
+    assert "slow_http_pkg" not in sys.modules
+    importer = threading.Thread(target=__import__, args=("slow_http_pkg",))
+    importer.start()
+    while "slow_http_pkg" not in sys.modules:  # its body is running now, the class not made yet
+        time.sleep(0.001)
+    module = imported("slow_http_pkg", "AsyncHTTPTransport")
+    importer.join()
+    assert module is sys.modules["slow_http_pkg"] and hasattr(module, "AsyncHTTPTransport")
