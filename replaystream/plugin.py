@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator, Hashable, Iterator, Mapping
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,12 +17,13 @@ import pytest
 from . import hooks
 from . import pytest_lifecycle as lifecycle
 from .cassette.store import forget_run
-from .options import MODES, PLUGIN_KEYS, Layer, Mode, OptionsError, ReplayOptions, resolve_options
+from .options import MODES, PLUGIN_KEYS, Layer, OptionsError, ReplayOptions, resolve_options
 from .wire import keys
 from .wire.advice import PytestAdvice
 from .pytest_fixtures import event_snapshot as event_snapshot  # fixtures: pytest finds them here
 from .pytest_fixtures import replay_chat_model as replay_chat_model
 from .pytest_fixtures import replay_chat_model_factory as replay_chat_model_factory
+from .pytest_plan import Overrides, Plan, Resolved, SessionOptions, marks_key, plan_key, secrets_of
 from .pytest_paths import (SUFFIX, cassette_dir, cassette_paths, default_name_of, known_secrets, was_shortened,
                            without_secrets)
 
@@ -82,55 +82,9 @@ _fresh_key = pytest.StashKey[set[str]]()  # cassettes this run recorded from scr
 _keys_key = pytest.StashKey[list[str]]()  # the placeholder keys this run holds
 _run_key = pytest.StashKey[str]()  # this run's id, the same in every xdist worker (rewrite once per run)
 _shared_key = pytest.StashKey[dict[str, lifecycle.SharedUse]]()  # shared cassette -> what its tests replayed
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """What collection worked out for a marked test; the fixtures reuse it while
-    ``replay_config`` adds nothing (the common case), so a test resolves nothing again."""
-
-    options: ReplayOptions
-    directory: Path
-    name: str
-    secrets: tuple[str, ...]  # known_secrets(options), longest first
-
-
-_plan_key = pytest.StashKey[_Plan]()
-_resolved_key = pytest.StashKey["_Resolved"]()
-_overrides_key = pytest.StashKey[dict[str, bool]]()  # a module's or class's node id -> _overridden
-_session_options_key = pytest.StashKey["_SessionOptions"]()
-
-
-class _Resolved:
-    """``str(path.resolve())``, once per path a run: a resolve is several system calls."""
-
-    def __init__(self) -> None:
-        self._known: dict[Path, str] = {}
-
-    def __call__(self, path: Path) -> str:
-        found = self._known.get(path)
-        if found is None:
-            found = self._known[path] = str(path.resolve())
-        return found
-
-
-class _SessionOptions:
-    """A test's session options: its options plus the conftest scrub hook, the extra
-    cassettes and the mode. Tests with the same options share one (validated once)."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self._hook = _hook_scrubber(config)
-        # keyed by id: the options object is kept in the value, so its id stays its own
-        self._made: dict[tuple[int, tuple[Path, ...], str], tuple[ReplayOptions, ReplayOptions]] = {}
-
-    def __call__(self, options: ReplayOptions, extra: tuple[Path, ...], mode: Mode) -> ReplayOptions:
-        key = (id(options), extra, mode)
-        made = self._made.get(key)
-        if made is None:
-            # The user's scrub hooks run first, then the conftest hook pytest_replaystream_before_record.
-            scrub = replace(options.scrub, hooks=(*options.scrub.hooks, self._hook))
-            made = self._made[key] = (options, replace(options, scrub=scrub, extra=extra, mode=mode))
-        return made[1]
+_resolved_key = pytest.StashKey[Resolved]()
+_overrides_key = pytest.StashKey[Overrides]()
+_session_options_key = pytest.StashKey[SessionOptions]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -146,9 +100,9 @@ def pytest_configure(config: pytest.Config) -> None:
     except OptionsError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_layers_key] = (ini, cli)
-    config.stash[_resolved_key] = _Resolved()
-    config.stash[_overrides_key] = {}
-    config.stash[_session_options_key] = _SessionOptions(config)
+    config.stash[_resolved_key] = Resolved()
+    config.stash[_overrides_key] = Overrides(_OVERRIDABLE)
+    config.stash[_session_options_key] = SessionOptions(_hook_scrubber(config))
     config.stash[_users_key] = {}
     config.stash[_fresh_key] = set()
     config.stash[_shared_key] = {}
@@ -189,31 +143,6 @@ def _resolve(item: pytest.Item, replay_config: Mapping[str, Any]) -> ReplayOptio
     return resolve_options(*ini, Layer("replay_config", replay_config), *_marker_layers(item), *cli)
 
 
-_PLAIN = (str, bool, int, float, type(None))
-
-
-def _plain(value: Any) -> Hashable | None:
-    """``value`` as part of a key, or None when it is not plain data."""
-    if type(value) in _PLAIN:
-        return type(value), value  # the type too: True == 1, but only one is a valid bool option
-    if type(value) in (list, tuple) and all(type(v) is str for v in value):
-        return type(value), tuple(value)
-    return None
-
-
-def _marks_key(item: pytest.Item) -> Hashable | None:
-    """The item's ``replay`` markers as a key (closest last), or None when a value is not
-    plain data (a MatchConfig, a hook): those are resolved for each test."""
-    key = []
-    for mark in reversed(list(item.iter_markers("replay"))):
-        args = tuple(_plain(a) for a in mark.args)
-        kwargs = tuple((k, _plain(v)) for k, v in sorted(mark.kwargs.items()))
-        if None in args or any(v is None for _, v in kwargs):
-            return None
-        key.append((args, kwargs))
-    return tuple(key)
-
-
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     problems: dict[str, None] = {}  # ordered, and a module's marker is reported once
     valid: list[str] = []
@@ -224,7 +153,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     for n, item in enumerate(items):
         if item.get_closest_marker("replay") is None:
             continue  # unmarked tests pay nothing
-        key = _marks_key(item)
+        key = marks_key(item)
         try:
             if key is None or key not in resolved:
                 options = resolve_options(*ini, *_marker_layers(item), *cli)
@@ -234,8 +163,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             options, secrets = found if key is None else resolved[key]
             # Which tests will share a cassette, known before any runs (replay_config may still
             # move one: the fixture adds what really happens).
-            plan = _Plan(options, cassette_dir(item, options), default_name_of(item, secrets), secrets)
-            item.stash[_plan_key] = plan
+            plan = Plan(options, cassette_dir(item, options), default_name_of(item, secrets), secrets)
+            item.stash[plan_key] = plan
             planned = cassette_paths(plan.directory, options, plan.name)[0]
             users.setdefault(config.stash[_resolved_key](planned), []).append(item.nodeid)
         except OptionsError as exc:
@@ -258,7 +187,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     """A test replaying offline is guarded from its setup on (see :mod:`.pytest_lifecycle`)."""
     if "replay_cassette" in getattr(item, "fixturenames", ()):
-        plan = item.stash.get(_plan_key, None)
+        plan = item.stash.get(plan_key, None)
         if plan is not None:
             options: ReplayOptions | None = plan.options
         else:  # it asked for replay_cassette without a marker
@@ -314,7 +243,7 @@ def _replay_item(request: pytest.FixtureRequest) -> pytest.Item:
 @pytest.fixture
 def replay_options(_replay_item: pytest.Item, replay_config: dict[str, Any]) -> ReplayOptions:
     """This test's options: command line > closest ``replay`` marker > ``replay_config`` > ini > default."""
-    plan = _replay_item.stash.get(_plan_key, None)
+    plan = _replay_item.stash.get(plan_key, None)
     if plan is not None and not replay_config:
         return plan.options
     try:
@@ -327,7 +256,7 @@ def replay_options(_replay_item: pytest.Item, replay_config: dict[str, Any]) -> 
 @pytest.fixture
 def replay_cassette_dir(_replay_item: pytest.Item, replay_options: ReplayOptions) -> Path:
     """``<cassette root>/<test module>``; the root is ``<test dir>/cassettes`` unless configured."""
-    plan = _replay_item.stash.get(_plan_key, None)
+    plan = _replay_item.stash.get(plan_key, None)
     return plan.directory if plan is not None and plan.options is replay_options else cassette_dir(_replay_item,
                                                                                                    replay_options)
 
@@ -336,14 +265,9 @@ def replay_cassette_dir(_replay_item: pytest.Item, replay_options: ReplayOptions
 def replay_cassette_name(_replay_item: pytest.Item, replay_options: ReplayOptions) -> str:
     """The test's own cassette file name: class and test name with parameters, escaped, no
     secret value in it, at most 240 bytes (see :mod:`replaystream.pytest_paths`)."""
-    plan = _replay_item.stash.get(_plan_key, None)
+    plan = _replay_item.stash.get(plan_key, None)
     return plan.name if plan is not None and plan.options is replay_options else default_name_of(
-        _replay_item, _secrets(_replay_item, replay_options))
-
-
-def _secrets(item: pytest.Item, options: ReplayOptions) -> tuple[str, ...]:
-    plan = item.stash.get(_plan_key, None)
-    return plan.secrets if plan is not None and plan.options is options else tuple(known_secrets(options))
+        _replay_item, secrets_of(_replay_item, replay_options))
 
 
 #: The fixtures replay_cassette reads, which a conftest, module or class may override.
@@ -351,38 +275,14 @@ _OVERRIDABLE = {"replay_config": replay_config, "replay_options": replay_options
                 "replay_cassette_dir": replay_cassette_dir, "replay_cassette_name": replay_cassette_name}
 
 
-def _overridden(item: pytest.Item) -> bool:
-    """Whether the test sees another definition of a fixture of :data:`_OVERRIDABLE`, or
-    parametrizes one. Asked once per module or class (its tests see the same definitions)."""
-    if any(name in _OVERRIDABLE for name in getattr(getattr(item, "callspec", None), "params", ())):
-        return True
-    known = item.config.stash[_overrides_key]
-    where = item.parent.nodeid if item.parent is not None else ""
-    if where not in known:
-        try:
-            manager = item.session._fixturemanager
-            known[where] = any(not (defs := manager.getfixturedefs(name, item)) or
-                               getattr(defs[-1].func, "__wrapped__", defs[-1].func) is not _unwrapped(own)
-                               for name, own in _OVERRIDABLE.items())
-        except Exception:  # another pytest inside: take the fixtures' own (slower) way
-            known[where] = True
-    return known[where]
-
-
-def _unwrapped(fixture: Any) -> Any:
-    """The function under a ``@pytest.fixture`` decoration (pytest 8.4+ wraps it)."""
-    inner = getattr(fixture, "_get_wrapped_function", None)
-    return inner() if inner is not None else getattr(fixture, "__wrapped__", fixture)
-
-
 def _test_options(request: pytest.FixtureRequest, item: pytest.Item) -> tuple[ReplayOptions, Path, str]:
     """The test's options, cassette folder and name. Each is a fixture a user may override;
     when none is (the common case) they come from collection's plan without running the
     fixtures, which pytest makes cost more than what they compute."""
-    if _overridden(item):
+    if item.config.stash[_overrides_key](item):
         return (request.getfixturevalue("replay_options"), request.getfixturevalue("replay_cassette_dir"),
                 request.getfixturevalue("replay_cassette_name"))
-    plan = item.stash.get(_plan_key, None)
+    plan = item.stash.get(plan_key, None)
     if plan is not None:
         return plan.options, plan.directory, plan.name
     try:  # it asked for replay_cassette without a marker
@@ -390,7 +290,7 @@ def _test_options(request: pytest.FixtureRequest, item: pytest.Item) -> tuple[Re
     except OptionsError as exc:
         message = str(exc)
     else:
-        return options, cassette_dir(item, options), default_name_of(item, _secrets(item, options))
+        return options, cassette_dir(item, options), default_name_of(item, secrets_of(item, options))
     pytest.fail(message, pytrace=False)
 
 
@@ -415,7 +315,7 @@ def replay_cassette(request: pytest.FixtureRequest) -> Iterator[Session]:
     shared = len(users) > 1
     # Errors name the command that fixes them: this test, and the others that share its cassette.
     advice = PytestAdvice(str(paths[0]), tuple(_arg(config, n) for n in [nodeid, *(u for u in users if u != nodeid)]))
-    test_id = without_secrets(nodeid, _secrets(item, options))  # written into the cassette
+    test_id = without_secrets(nodeid, secrets_of(item, options))  # written into the cassette
     from .wire.session import Session  # here: a run without cassettes never loads the session stack
 
     session = Session(paths[0], config.stash[_session_options_key](options, tuple(paths[1:]), mode), advice=advice,
@@ -504,7 +404,7 @@ def _owned(item: pytest.Item) -> list[Path]:
     """The cassettes a test would use, as far as collection knows (no ``replay_config``)."""
     if item.get_closest_marker("replay") is None and "replay_cassette" not in getattr(item, "fixturenames", ()):
         return []
-    plan = item.stash.get(_plan_key, None)
+    plan = item.stash.get(plan_key, None)
     if plan is not None:
         return cassette_paths(plan.directory, plan.options, plan.name)
     try:

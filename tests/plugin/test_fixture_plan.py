@@ -166,3 +166,27 @@ def test_replay_cassette_without_a_marker_resolves_its_own_options(pytester: pyt
             assert replay_cassette.path.parts[-3:] == ("cassettes", "test_m", "test_unmarked.json")
     """)
     _run(pytester).assert_outcomes(passed=1)
+
+
+def test_only_a_test_that_overrides_takes_the_fixtures_slower_way(pytester: pytest.Pytester) -> None:
+    # The plan stands in for the fixtures only where nothing overrides them (a speed promise).
+    pytester.makepyfile(test_plain="""
+        import pytest
+        from replaystream import plugin
+
+        @pytest.mark.replay(allow_unused=True)
+        def test_plain(request):
+            assert request.config.stash[plugin._overrides_key](request.node) is False
+    """, test_overriding="""
+        import pytest
+        from replaystream import plugin
+
+        @pytest.fixture
+        def replay_cassette_name():
+            return "elsewhere.json"
+
+        @pytest.mark.replay(allow_unused=True)
+        def test_overriding(request):
+            assert request.config.stash[plugin._overrides_key](request.node) is True
+    """)
+    _run(pytester).assert_outcomes(passed=2)
